@@ -1,0 +1,96 @@
+/** `nestbox run [OPTIONS] IMAGE [COMMAND] [ARG...]` */
+import { LIFECYCLE } from '../../lib/contracts/patterns.js';
+import type { RunChunk } from '../../lib/contracts/types.js';
+import { NestboxError } from '../../lib/errors.js';
+import { parseArgs, parseNumber, parseSize, type OptionSpec } from '../args.js';
+import { clientFor, ensureServices } from '../services.js';
+
+const SPECS: OptionSpec[] = [
+  { name: 'rm', takesValue: false },
+  { name: 'name', takesValue: true },
+  { name: 'env', short: 'e', takesValue: true, repeatable: true },
+  { name: 'workdir', short: 'w', takesValue: true },
+  { name: 'user', short: 'u', takesValue: true },
+  { name: 'hostname', short: 'h', takesValue: true },
+  { name: 'entrypoint', takesValue: true },
+  { name: 'network', takesValue: true },
+  { name: 'net', takesValue: true },
+  { name: 'memory', short: 'm', takesValue: true },
+  { name: 'cpus', takesValue: true },
+  { name: 'pids-limit', takesValue: true },
+  // accepted by docker; refused here until the issue that brings them, never ignored
+  { name: 'detach', short: 'd', takesValue: false },
+  { name: 'interactive', short: 'i', takesValue: false },
+  { name: 'tty', short: 't', takesValue: false },
+  { name: 'volume', short: 'v', takesValue: true, repeatable: true },
+  { name: 'publish', short: 'p', takesValue: true, repeatable: true },
+  { name: 'init', takesValue: false },
+];
+
+const NOT_YET: Record<string, string> = {
+  detach: '-d (detached containers need the per-container shim)',
+  interactive: '-i (stdin is not attached yet)',
+  tty: '-t (terminals are not supported yet)',
+  volume: '-v (volumes are not supported yet)',
+  publish: '-p (port publishing needs slirp4netns or bridge networking, not supported yet)',
+  init: '--init (the built-in init is not there yet)',
+};
+
+export function buildRunRequest(argv: string[]): Record<string, unknown> {
+  const { options, positionals } = parseArgs(argv, SPECS, { stopAtFirstPositional: true });
+  for (const [name, what] of Object.entries(NOT_YET)) {
+    if (options.has(name) && options.get(name)!.at(-1) !== 'false') throw new NestboxError('UNIMPLEMENTED', `not supported yet: ${what}`);
+  }
+  const [image, ...command] = positionals;
+  if (!image) throw new NestboxError('INVALID_ARGUMENT', '"nestbox run" requires at least 1 argument: IMAGE [COMMAND] [ARG...]');
+  const one = (n: string) => options.get(n)?.at(-1);
+  const env = (options.get('env') ?? []).map((e) => {
+    if (e.includes('=')) return e;
+    const v = process.env[e]; // docker: -e NAME passes the caller's value, or nothing
+    return v === undefined ? undefined : `${e}=${v}`;
+  }).filter((e): e is string => e !== undefined);
+  const limits: Record<string, number> = {};
+  if (one('memory') !== undefined) limits.memory = parseSize(one('memory')!, '--memory');
+  if (one('cpus') !== undefined) limits.cpus = parseNumber(one('cpus')!, '--cpus', false);
+  if (one('pids-limit') !== undefined) limits.pidsLimit = parseNumber(one('pids-limit')!, '--pids-limit', true);
+  return {
+    image,
+    command,
+    env,
+    remove: one('rm') === 'true',
+    network: one('network') ?? one('net') ?? 'none',
+    ...(one('entrypoint') !== undefined ? { entrypoint: one('entrypoint') } : {}),
+    ...(one('workdir') !== undefined ? { workdir: one('workdir') } : {}),
+    ...(one('user') !== undefined ? { user: one('user') } : {}),
+    ...(one('hostname') !== undefined ? { hostname: one('hostname') } : {}),
+    ...(one('name') !== undefined ? { name: one('name') } : {}),
+    ...(Object.keys(limits).length ? { limits } : {}),
+  };
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const request = buildRunRequest(argv);
+  await ensureServices();
+  const client = clientFor('lifecycle', 120_000);
+  try {
+    for await (const chunk of client.stream<RunChunk>(LIFECYCLE.run, request)) {
+      if ('stream' in chunk) {
+        const data = Buffer.from(chunk.data, 'base64');
+        await write(chunk.stream === 'stdout' ? process.stdout : process.stderr, data);
+      } else if ('exit' in chunk) {
+        if (chunk.exit.error) process.stderr.write(`nestbox: ${chunk.exit.error}\n`);
+        return chunk.exit.exitCode;
+      }
+    }
+    throw new NestboxError('INTERNAL', 'the lifecycle service ended the run without an exit status');
+  } finally {
+    client.close();
+  }
+}
+
+function write(stream: NodeJS.WriteStream, data: Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.write(data)) resolve();
+    else stream.once('drain', () => resolve());
+  });
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * The `nestbox` command: a thin ZeroMQ client of the services (no NestJS loaded). Exit codes as
+ * docker: 125 when nestbox fails, 126/127 when the command cannot run, else the container's.
+ */
+import { NestboxError } from '../lib/errors.js';
+
+const USAGE = `Usage: nestbox COMMAND
+
+Commands:
+  run [OPTIONS] IMAGE [COMMAND] [ARG...]   Run a command in a new container
+  ps [-a] [-q] [--format json]             List containers
+  rm [-f] CONTAINER...                     Remove containers
+  images                                   List images
+  system info|stop                         Show or stop the services
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run': return (await import('./commands/run.js')).runCommand(rest);
+    case 'ps': return (await import('./commands/ps.js')).psCommand(rest);
+    case 'rm': return (await import('./commands/rm.js')).rmCommand(rest);
+    case 'images': return (await import('./commands/images.js')).imagesCommand();
+    case 'system': return (await import('./commands/system.js')).systemCommand(rest);
+    case undefined: case 'help': case '--help': case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 1 : 0;
+    default:
+      throw new NestboxError('INVALID_ARGUMENT', `unknown command "${command}" (see nestbox --help)`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => exit(code),
+  (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`nestbox: ${message.split('\n')[0]}\n`);
+    exit(125);
+  },
+);
+
+/** Exits once stdout has flushed (a pipe reader must get all the container's output). */
+function exit(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.exit(code));
+}

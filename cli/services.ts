@@ -1,0 +1,68 @@
+/**
+ * Reaching the services from the CLI: a plain ZeroMQ client (no NestJS at start-up), and the
+ * supervisor started for the calling user when nothing answers (DESIGN.md "Processes").
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SYSTEM } from '../lib/contracts/patterns.js';
+import { NestboxError } from '../lib/errors.js';
+import { endpointOf, ensurePrivateDir, runtimeDir, type EndpointName } from '../lib/paths.js';
+import { RpcClient } from '../lib/transport/rpc-client.js';
+
+const START_TIMEOUT_MS = 30_000;
+
+export function clientFor(service: EndpointName, timeoutMs = 30_000): RpcClient {
+  return new RpcClient({ service, endpoint: endpointOf(service), timeoutMs });
+}
+
+/** Is a live process holding the endpoint's lock? (cheaper than a ping timing out) */
+function endpointHeld(service: EndpointName): boolean {
+  const lock = join(runtimeDir(), `${service}.sock.lock`);
+  if (!existsSync(lock)) return false;
+  const pid = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function answers(service: EndpointName, timeoutMs: number): Promise<boolean> {
+  const client = clientFor(service, timeoutMs);
+  try {
+    await client.request(SYSTEM.ping, {});
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client.close();
+  }
+}
+
+/** Makes sure the lifecycle service answers, starting nestboxd if nobody serves this user. */
+export async function ensureServices(): Promise<void> {
+  if (endpointHeld('lifecycle') && (await answers('lifecycle', 2_000))) return;
+  if (!endpointHeld('supervisor')) startSupervisor();
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (endpointHeld('lifecycle') && (await answers('lifecycle', 1_000))) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new NestboxError('UNAVAILABLE', `the nestbox services did not start within ${START_TIMEOUT_MS / 1000} s (see ${join(runtimeDir(), 'nestboxd.log')})`);
+}
+
+function startSupervisor(): void {
+  const dir = ensurePrivateDir(runtimeDir());
+  const entry = join(import.meta.dirname, '..', 'services', 'supervisor', 'main.js');
+  const args = process.env.NESTBOX_MODE === 'embedded' ? [entry, '--embedded'] : [entry];
+  const log = openSync(join(dir, 'nestboxd.log'), 'a', 0o600);
+  try {
+    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: '/' });
+    child.unref();
+  } finally {
+    closeSync(log);
+  }
+}

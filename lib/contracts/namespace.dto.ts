@@ -1,0 +1,54 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Min, ValidateNested, IsBoolean,
+} from 'class-validator';
+import { CONTAINER_ID, ENV_ENTRY, HOSTNAME } from './validators.js';
+
+export class MountDto {
+  @IsString() @Matches(/^\//, { message: 'mount destination must be absolute' }) destination: string;
+  @IsString() type: string;
+  @IsString() source: string;
+  @IsOptional() @IsArray() @IsString({ each: true }) options?: string[];
+}
+
+export class RootfsDto {
+  @IsArray() @ArrayMinSize(1) @IsString({ each: true }) lowerDirs: string[];
+  @IsString() upperDir: string;
+  @IsString() workDir: string;
+  @IsString() mergedDir: string;
+}
+
+export class ProcessDto {
+  @IsArray() @ArrayMinSize(1, { message: 'no command given and the image has none' }) @IsString({ each: true })
+  args: string[];
+
+  @IsArray() @Matches(ENV_ENTRY, { each: true, message: 'env entries must be KEY=VALUE' })
+  env: string[];
+
+  @IsString() @Matches(/^\//, { message: 'working directory must be absolute' }) cwd: string;
+  @IsInt() @Min(0) uid: number;
+  @IsInt() @Min(0) gid: number;
+}
+
+export class RunContainerDto {
+  @Matches(CONTAINER_ID, { message: 'containerId must be 64 hex characters' })
+  containerId: string;
+
+  @ValidateNested() @Type(() => ProcessDto) process: ProcessDto;
+  @ValidateNested() @Type(() => RootfsDto) rootfs: RootfsDto;
+
+  @Matches(HOSTNAME, { message: 'hostname must be a valid host name' }) hostname: string;
+
+  @IsArray() @ValidateNested({ each: true }) @Type(() => MountDto) mounts: MountDto[];
+
+  @IsArray() @IsString({ each: true }) cgroupPaths: string[];
+
+  @IsIn(['none']) network: string;
+
+  @IsOptional() @IsBoolean() readonlyRootfs?: boolean;
+}
+
+export class SignalContainerDto {
+  @Matches(CONTAINER_ID, { message: 'containerId must be 64 hex characters' }) containerId: string;
+  @IsInt() @Min(1) signal: number;
+}

@@ -1,0 +1,40 @@
+/**
+ * Message pattern names, one definition for callers and services. No imports: the CLI loads
+ * this file without NestJS or class-validator.
+ */
+export const SYSTEM = {
+  ping: 'system.ping',
+  /** supervisor only */
+  stop: 'system.stop',
+  info: 'system.info',
+} as const;
+
+export const STORAGE = {
+  resolveImage: 'storage.image.resolve',
+  listImages: 'storage.image.list',
+  prepareRootfs: 'storage.rootfs.prepare',
+  removeRootfs: 'storage.rootfs.remove',
+} as const;
+
+export const NAMESPACE = {
+  idMap: 'namespace.idmap',
+  run: 'namespace.run',
+  signal: 'namespace.signal',
+} as const;
+
+export const NETWORK = {
+  attach: 'network.attach',
+  detach: 'network.detach',
+} as const;
+
+export const CGROUP = {
+  probe: 'cgroup.probe',
+  create: 'cgroup.create',
+  destroy: 'cgroup.destroy',
+} as const;
+
+export const LIFECYCLE = {
+  run: 'lifecycle.run',
+  list: 'lifecycle.list',
+  remove: 'lifecycle.remove',
+} as const;

@@ -1,0 +1,97 @@
+/**
+ * Shapes of replies exchanged between services (requests are the DTO classes in the *.dto.ts
+ * files). Type-only: safe for the CLI to import.
+ */
+
+export interface IdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
+export interface IdMapInfo {
+  uidMappings: IdMapping[];
+  gidMappings: IdMapping[];
+  /** host ids that container root (0:0) maps to: the owner of everything a container writes */
+  rootUid: number;
+  rootGid: number;
+  /** set when a single-id mapping is used because the user has no subordinate range */
+  warning?: string;
+}
+
+export interface ImageConfig {
+  Env?: string[];
+  Cmd?: string[];
+  Entrypoint?: string[];
+  WorkingDir?: string;
+  User?: string;
+}
+
+export interface ImageInfo {
+  /** sha256:... digest of the image config */
+  id: string;
+  ref: string;
+  config: ImageConfig;
+  /** extracted layer directories, bottom layer first */
+  layerDirs: string[];
+}
+
+export interface RootfsInfo {
+  /** overlay lowerdirs, top layer first (overlayfs order) */
+  lowerDirs: string[];
+  upperDir: string;
+  workDir: string;
+  mergedDir: string;
+}
+
+export interface OciMount {
+  destination: string;
+  type: string;
+  source: string;
+  options?: string[];
+}
+
+export interface NetworkAttachment {
+  mode: string;
+  /** mounts the runtime adds (hosts, resolv.conf, hostname) */
+  mounts: OciMount[];
+}
+
+export interface CgroupPlacement {
+  driver: 'v1' | 'v2' | 'none';
+  /** cgroup directories the process joins before exec (one per v1 hierarchy, one on v2) */
+  paths: string[];
+}
+
+export interface CgroupProbe {
+  layout: 'legacy' | 'hybrid' | 'unified' | 'none';
+  driver: 'v1' | 'v2' | 'none';
+  /** controllers we may create cgroups in, with where */
+  controllers: Record<string, string>;
+  /** why limits cannot be enforced, when they cannot */
+  unavailable?: string;
+}
+
+/** One piece of a streamed run: output, then exactly one `exit`. */
+export type RunChunk =
+  | { stream: 'stdout' | 'stderr'; data: string /* base64 */ }
+  | { containerId: string; started: true }
+  | { exit: ExitStatus };
+
+export interface ExitStatus {
+  exitCode: number;
+  signal?: number;
+  /** set when nestbox (not the container) failed: 125, or 126/127 for exec */
+  error?: string;
+  stage?: string;
+}
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  image: string;
+  command: string[];
+  state: string;
+  createdAt: string;
+  exitCode?: number;
+}

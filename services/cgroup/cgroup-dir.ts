@@ -1,0 +1,56 @@
+/** File operations on one cgroup directory shared by the v1 and v2 drivers. */
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { NestboxError } from '../../lib/errors.js';
+
+export function makeCgroup(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+}
+
+export function writeKnob(dir: string, file: string, value: string): void {
+  try {
+    writeFileSync(join(dir, file), value);
+  } catch (err) {
+    throw new NestboxError('FAILED_PRECONDITION', `cannot set ${file}=${value} in ${dir}: ${(err as Error).message}`);
+  }
+}
+
+export function pidsIn(dir: string): number[] {
+  try {
+    return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Removes a cgroup directory, killing what is still inside first (a process that outlived its
+ * container's pid 1 for a moment keeps the cgroup busy). Retries briefly: exiting tasks linger.
+ */
+export async function removeCgroup(dir: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    for (const pid of pidsIn(dir)) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY') throw new NestboxError('INTERNAL', `cannot remove cgroup ${dir}: ${(err as Error).message}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new NestboxError('INTERNAL', `cgroup ${dir} is still busy after 1 s`);
+}
+
+/** Removes the `nestbox` parent when no container cgroup is left in it. */
+export function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* still in use by another container, or already gone */
+  }
+}

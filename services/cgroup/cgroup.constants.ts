@@ -1,0 +1,1 @@
+export const CGROUP_MANAGER = Symbol('CgroupManager');

@@ -1,0 +1,28 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { CGROUP } from '../../lib/contracts/patterns.js';
+import { CreateCgroupDto, DestroyCgroupDto } from '../../lib/contracts/cgroup.dto.js';
+import type { CgroupPlacement, CgroupProbe } from '../../lib/contracts/types.js';
+import { CGROUP_MANAGER } from './cgroup.constants.js';
+import type { CgroupManager } from './cgroup-manager.js';
+
+@Controller()
+export class CgroupController {
+  constructor(@Inject(CGROUP_MANAGER) private readonly cgroups: CgroupManager) {}
+
+  @MessagePattern(CGROUP.probe)
+  probe(): CgroupProbe {
+    return this.cgroups.describe();
+  }
+
+  @MessagePattern(CGROUP.create)
+  create(@Payload() req: CreateCgroupDto): CgroupPlacement {
+    return this.cgroups.create(req.containerId, req.limits ?? {});
+  }
+
+  @MessagePattern(CGROUP.destroy)
+  async destroy(@Payload() req: DestroyCgroupDto): Promise<{ destroyed: true }> {
+    await this.cgroups.destroy(req.containerId);
+    return { destroyed: true };
+  }
+}

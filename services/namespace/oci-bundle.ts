@@ -1,0 +1,70 @@
+/**
+ * Turns a run request into an OCI runtime-spec bundle (config.json) for native/nestbox-runtime,
+ * close to the OCI default spec so crun or runc can run the same bundle for comparison.
+ * The overlay root and the cgroups to join travel as io.nestbox.* annotations (native/README.md).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../../lib/atomic-file.js';
+import type { IdMapInfo, OciMount } from '../../lib/contracts/types.js';
+import type { RunContainerDto } from '../../lib/contracts/namespace.dto.js';
+
+const DEFAULT_MOUNTS: OciMount[] = [
+  { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+  { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+  { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
+  { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+  { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+  { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+];
+
+const DEVICES = [
+  ['/dev/null', 1, 3], ['/dev/zero', 1, 5], ['/dev/full', 1, 7],
+  ['/dev/random', 1, 8], ['/dev/urandom', 1, 9], ['/dev/tty', 5, 0],
+] as const;
+
+const MASKED_PATHS = [
+  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+];
+const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+export function buildSpec(req: RunContainerDto, ids: IdMapInfo): Record<string, unknown> {
+  const p = req.process;
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: p.uid, gid: p.gid },
+      args: p.args,
+      env: p.env,
+      cwd: p.cwd,
+      noNewPrivileges: true,
+    },
+    root: { path: req.rootfs.mergedDir, readonly: !!req.readonlyRootfs },
+    hostname: req.hostname,
+    mounts: [...DEFAULT_MOUNTS, ...req.mounts],
+    annotations: {
+      'io.nestbox.overlay.lowerdir': req.rootfs.lowerDirs.join(':'),
+      'io.nestbox.overlay.upperdir': req.rootfs.upperDir,
+      'io.nestbox.overlay.workdir': req.rootfs.workDir,
+      ...(req.cgroupPaths.length ? { 'io.nestbox.cgroup.paths': req.cgroupPaths.join(':') } : {}),
+    },
+    linux: {
+      namespaces: ['pid', 'network', 'ipc', 'uts', 'mount', 'user', 'cgroup'].map((type) => ({ type })),
+      uidMappings: ids.uidMappings,
+      gidMappings: ids.gidMappings,
+      devices: DEVICES.map(([path, major, minor]) => ({ path, type: 'c', major, minor, fileMode: 0o666, uid: 0, gid: 0 })),
+      maskedPaths: MASKED_PATHS,
+      readonlyPaths: READONLY_PATHS,
+    },
+  };
+}
+
+/** Writes containers/<id>/bundle/config.json; returns the bundle directory. */
+export function writeBundle(containerDir: string, spec: Record<string, unknown>): string {
+  const bundle = join(containerDir, 'bundle');
+  mkdirSync(bundle, { recursive: true, mode: 0o700 });
+  writeJsonAtomic(join(bundle, 'config.json'), spec, { mode: 0o600 });
+  return bundle;
+}

@@ -1,0 +1,124 @@
+/**
+ * Images as an OCI image layout (images/oci-layout, index.json, blobs/sha256/...): refs are
+ * annotations on the index's manifest descriptors, so the directory can be read by any OCI tool.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { NestboxError } from '../../lib/errors.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../lib/atomic-file.js';
+import type { ImageConfig } from '../../lib/contracts/types.js';
+import { DataLayout } from '../../lib/data-layout.js';
+
+const MEDIA = {
+  manifest: 'application/vnd.oci.image.manifest.v1+json',
+  config: 'application/vnd.oci.image.config.v1+json',
+  layer: 'application/vnd.oci.image.layer.v1.tar',
+} as const;
+const REF_NAME = 'org.opencontainers.image.ref.name';
+
+interface Descriptor { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }
+interface Index { schemaVersion: 2; manifests: Descriptor[] }
+export interface OciImageConfig {
+  architecture: string;
+  os: string;
+  created?: string;
+  config: ImageConfig;
+  rootfs: { type: 'layers'; diff_ids: string[] };
+  history?: { created_by: string }[];
+}
+
+export interface StoredImage {
+  /** digest of the config, as docker's image id */
+  id: string;
+  ref: string;
+  config: OciImageConfig;
+}
+
+/** docker's short names: `busybox` is `busybox:latest` */
+export function normalizeRef(ref: string): string {
+  const lastSlash = ref.lastIndexOf('/');
+  if (ref.includes('@')) return ref;
+  return ref.slice(lastSlash + 1).includes(':') ? ref : `${ref}:latest`;
+}
+
+export class ImageStore {
+  constructor(private readonly layout: DataLayout) {}
+
+  init(): void {
+    const ociLayout = `${this.layout.images}/oci-layout`;
+    if (!existsSync(ociLayout)) writeJsonAtomic(ociLayout, { imageLayoutVersion: '1.0.0' });
+    if (!existsSync(this.indexPath)) writeJsonAtomic(this.indexPath, { schemaVersion: 2, manifests: [] });
+  }
+
+  find(ref: string): StoredImage | undefined {
+    const name = normalizeRef(ref);
+    const desc = this.readIndex().manifests.find((m) => m.annotations?.[REF_NAME] === name);
+    if (!desc) return undefined;
+    const manifest = JSON.parse(this.readBlob(desc.digest).toString('utf8')) as { config: Descriptor };
+    const config = JSON.parse(this.readBlob(manifest.config.digest).toString('utf8')) as OciImageConfig;
+    return { id: manifest.config.digest, ref: name, config };
+  }
+
+  list(): StoredImage[] {
+    return this.readIndex()
+      .manifests.map((m) => m.annotations?.[REF_NAME])
+      .filter((r): r is string => !!r)
+      .map((r) => this.find(r)!)
+      .filter(Boolean);
+  }
+
+  /** Stores a blob by content; returns its descriptor fields. */
+  putBlob(data: Buffer): { digest: string; size: number } {
+    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    const path = this.layout.blob(digest);
+    if (!existsSync(path)) writeFileAtomic(path, data, { mode: 0o644 });
+    return { digest, size: data.length };
+  }
+
+  /** Moves an already verified file into the blob store under its digest. */
+  adoptBlob(file: string, digest: string): string {
+    const path = this.layout.blob(digest);
+    if (!existsSync(path)) renameSync(file, path);
+    return path;
+  }
+
+  /** Records an image (config + layer blobs already stored) under `ref`, replacing an older one. */
+  tag(ref: string, config: OciImageConfig, layers: { digest: string; size: number }[]): StoredImage {
+    const name = normalizeRef(ref);
+    const cfg = this.putBlob(Buffer.from(JSON.stringify(config)));
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: MEDIA.manifest,
+      config: { mediaType: MEDIA.config, ...cfg },
+      layers: layers.map((l) => ({ mediaType: MEDIA.layer, ...l })),
+    };
+    const man = this.putBlob(Buffer.from(JSON.stringify(manifest)));
+    const index = this.readIndex();
+    index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== name);
+    index.manifests.push({ mediaType: MEDIA.manifest, ...man, annotations: { [REF_NAME]: name } });
+    writeJsonAtomic(this.indexPath, index);
+    return { id: cfg.digest, ref: name, config };
+  }
+
+  private get indexPath(): string {
+    return `${this.layout.images}/index.json`;
+  }
+
+  private readIndex(): Index {
+    try {
+      return JSON.parse(readFileSync(this.indexPath, 'utf8')) as Index;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { schemaVersion: 2, manifests: [] };
+      throw new NestboxError('INTERNAL', `image index ${this.indexPath} is unreadable: ${(err as Error).message}`);
+    }
+  }
+
+  private readBlob(digest: string): Buffer {
+    try {
+      return readFileSync(this.layout.blob(digest));
+    } catch {
+      throw new NestboxError('INTERNAL', `blob ${digest} is missing from ${this.layout.blobs}`);
+    }
+  }
+}
+

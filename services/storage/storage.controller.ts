@@ -1,0 +1,32 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { STORAGE } from '../../lib/contracts/patterns.js';
+import { PrepareRootfsDto, RemoveRootfsDto, ResolveImageDto } from '../../lib/contracts/storage.dto.js';
+import type { ImageInfo, RootfsInfo } from '../../lib/contracts/types.js';
+import { Storage } from './storage.js';
+
+@Controller()
+export class StorageController {
+  constructor(@Inject(Storage) private readonly storage: Storage) {}
+
+  @MessagePattern(STORAGE.resolveImage)
+  resolveImage(@Payload() req: ResolveImageDto): Promise<ImageInfo> {
+    return this.storage.resolveImage(req.ref, { uid: req.rootUid, gid: req.rootGid });
+  }
+
+  @MessagePattern(STORAGE.listImages)
+  listImages() {
+    return this.storage.images.list().map((i) => ({ id: i.id, ref: i.ref, created: i.config.created }));
+  }
+
+  @MessagePattern(STORAGE.prepareRootfs)
+  prepareRootfs(@Payload() req: PrepareRootfsDto): Promise<RootfsInfo> {
+    return this.storage.prepareRootfs(req.containerId, req.imageId, { uid: req.rootUid, gid: req.rootGid });
+  }
+
+  @MessagePattern(STORAGE.removeRootfs)
+  removeRootfs(@Payload() req: RemoveRootfsDto): { removed: true } {
+    this.storage.removeRootfs(req.containerId);
+    return { removed: true };
+  }
+}

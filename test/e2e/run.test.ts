@@ -1,0 +1,154 @@
+/**
+ * The walking skeleton end to end: the built CLI -> lifecycle -> storage, cgroup, network,
+ * namespace -> native runtime, as root and as the unprivileged test user.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { TEST_USER, isRoot, rootlessUnavailable, unstage, userIds } from '../helpers/host.js';
+import { NestboxInstance } from '../helpers/nestbox.js';
+
+const instances: Partial<Record<'root' | 'rootless', NestboxInstance>> = {};
+const skipWhy = { root: isRoot ? undefined : 'needs root', rootless: rootlessUnavailable() };
+
+test.before(() => {
+  if (!skipWhy.root) instances.root = NestboxInstance.root();
+  if (!skipWhy.rootless) instances.rootless = NestboxInstance.rootless();
+});
+
+test.after.always(async () => {
+  await Promise.all(Object.values(instances).map((i) => i.stop()));
+  unstage();
+});
+
+function subRange(file: string, user: string): [number, number] {
+  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${user}:`))!;
+  const [, start, count] = line.split(':');
+  return [Number(start), Number(count)];
+}
+
+type Kind = 'root' | 'rootless';
+const kinds: Kind[] = ['root', 'rootless'];
+
+function each(title: string, fn: (t: ExecutionContext, nb: NestboxInstance, kind: Kind) => Promise<void>) {
+  for (const kind of kinds) {
+    const why = skipWhy[kind];
+    if (why) {
+      test(`${kind}: ${title}`, (t) => { t.log(`skipped: ${why}`); t.pass(); });
+      continue;
+    }
+    test.serial(`${kind}: ${title}`, (t) => fn(t, instances[kind]!, kind));
+  }
+}
+
+each('run --rm busybox echo hello prints hello and exits 0', async (t, nb) => {
+  const r = await nb.cli(['run', '--rm', 'busybox', 'echo', 'hello']);
+  t.is(r.stderr, '');
+  t.is(r.stdout, 'hello\n');
+  t.is(r.code, 0);
+});
+
+each("the container's exit code comes back", async (t, nb) => {
+  const r = await nb.cli(['run', '--rm', 'busybox', 'sh', '-c', 'exit 7']);
+  t.is(r.code, 7);
+});
+
+each('a container killed by a signal exits 128+N', async (t, nb) => {
+  // pid 1 ignores signals it has no handler for, so the shell kills a child and reports it
+  const r = await nb.cli(['run', '--rm', 'busybox', 'sh', '-c', 'sleep 5 & kill -KILL $!; wait $!; exit $?']);
+  t.is(r.code, 137);
+});
+
+each('the process runs as container root', async (t, nb) => {
+  const r = await nb.cli(['run', '--rm', 'busybox', 'id', '-u']);
+  t.is(r.stdout, '0\n');
+  t.is(r.code, 0);
+});
+
+each('uid_map shows the mapping', async (t, nb, kind) => {
+  const r = await nb.cli(['run', '--rm', 'busybox', 'cat', '/proc/self/uid_map']);
+  t.is(r.code, 0);
+  const rows = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+  if (kind === 'root') {
+    const [start] = subRange('/etc/subuid', 'root');
+    t.deepEqual(rows, [[0, start, 65536]]);
+  } else {
+    const [start] = subRange('/etc/subuid', TEST_USER);
+    t.deepEqual(rows, [[0, userIds(TEST_USER)!.uid, 1], [1, start, 65535]]);
+  }
+});
+
+each("the hostname is the container's, not the host's", async (t, nb) => {
+  const r = await nb.cli(['run', '--rm', 'busybox', 'hostname']);
+  t.is(r.code, 0);
+  t.not(r.stdout.trim(), hostname());
+  t.regex(r.stdout.trim(), /^[0-9a-f]{12}$/);
+  const named = await nb.cli(['run', '--rm', '--hostname', 'sandbox1', 'busybox', 'cat', '/etc/hostname']);
+  t.is(named.stdout, 'sandbox1\n');
+});
+
+each('ps lists only the container, with the command as PID 1', async (t, nb) => {
+  const r = await nb.cli(['run', '--rm', 'busybox', 'ps', '-o', 'pid,args']);
+  t.is(r.code, 0);
+  const rows = r.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+  t.deepEqual(rows, [['1', 'ps', '-o', 'pid,args']]);
+});
+
+each('touch /x writes into the container layer only, and --rm leaves nothing', async (t, nb) => {
+  t.false(existsSync('/x'), 'precondition: the host has no /x');
+  const r = await nb.cli(['run', '--rm', 'busybox', 'sh', '-c', 'touch /x && ls /x']);
+  t.is(r.stdout, '/x\n');
+  t.is(r.code, 0);
+  t.false(existsSync('/x'));
+  t.deepEqual(readdirSync(join(nb.dataRoot, 'containers')), []);
+});
+
+each('network none: only lo, and it is up', async (t, nb) => {
+  const r = await nb.cli(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net; cat /sys/class/net/lo/operstate /sys/class/net/lo/flags']);
+  t.is(r.code, 0, r.stderr);
+  const [ifaces, , flags] = r.stdout.trim().split('\n');
+  t.is(ifaces, 'lo');
+  t.true((Number(flags) & 1) === 1, `IFF_UP in ${flags}`);
+});
+
+each('a missing command exits 127 with one clear line', async (t, nb) => {
+  const r = await nb.cli(['run', '--rm', 'busybox', 'nosuchcmd']);
+  t.is(r.code, 127);
+  t.is(r.stdout, '');
+  t.is(r.stderr.trim().split('\n').length, 1);
+  t.regex(r.stderr, /^nestbox: .*"nosuchcmd".*not found/);
+});
+
+each('a missing image exits 125 with one clear line', async (t, nb) => {
+  const r = await nb.cli(['run', '--rm', 'nosuchimage', 'true']);
+  t.is(r.code, 125);
+  t.is(r.stderr.trim().split('\n').length, 1);
+  t.regex(r.stderr, /^nestbox: .*nosuchimage/);
+});
+
+each('bad flags and refused features are one line and exit 125', async (t, nb) => {
+  for (const args of [['run', '--bogus', 'busybox'], ['run', '-p', '80:80', 'busybox', 'true'], ['run', '--network', 'bridge', 'busybox', 'true'], ['run', '-m', 'lots', 'busybox']]) {
+    const r = await nb.cli(args);
+    t.is(r.code, 125, args.join(' '));
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    t.regex(r.stderr, /^nestbox: /);
+  }
+});
+
+each('without --rm the container stays until rm', async (t, nb) => {
+  const r = await nb.cli(['run', '--name', 'keeper1', 'busybox', 'sh', '-c', 'echo data > /kept; exit 3']);
+  t.is(r.code, 3);
+  const ps = await nb.cli(['ps', '-a', '--format', 'json']);
+  const rows = ps.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; status: string; id: string });
+  const row = rows.find((c) => c.name === 'keeper1');
+  t.truthy(row);
+  t.is(row!.status, 'Exited (3)');
+  t.true(existsSync(join(nb.dataRoot, 'containers', row!.id, 'upper', 'kept')));
+  const again = await nb.cli(['run', '--name', 'keeper1', 'busybox', 'true']);
+  t.is(again.code, 125);
+  t.regex(again.stderr, /already in use/);
+  const rm = await nb.cli(['rm', 'keeper1']);
+  t.is(rm.code, 0, rm.stderr);
+  t.false(existsSync(join(nb.dataRoot, 'containers', row!.id)));
+});

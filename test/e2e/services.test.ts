@@ -1,0 +1,116 @@
+/**
+ * nestboxd: the CLI starts it, it runs the five services as processes (or one, embedded),
+ * restarts a crashed one, and `system stop` ends them all. The cgroup service makes and removes a
+ * container cgroup as root.
+ */
+import test from 'ava';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { isRoot, rootlessUnavailable, unstage } from '../helpers/host.js';
+import { NestboxInstance } from '../helpers/nestbox.js';
+
+interface Info { pid: number; mode: string; services: { name: string; pid: number; state: string; restarts: number }[] }
+
+const SERVICES = ['namespace', 'storage', 'network', 'cgroup', 'lifecycle'];
+const made: NestboxInstance[] = [];
+const instance = (make: () => NestboxInstance) => {
+  const nb = make();
+  made.push(nb);
+  return nb;
+};
+
+test.after.always(async () => {
+  await Promise.all(made.map((i) => i.stop()));
+  unstage();
+});
+
+async function info(nb: NestboxInstance): Promise<Info> {
+  const r = await nb.cli(['system', 'info']);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout) as Info;
+}
+
+/** running, not a zombie waiting for its parent */
+const alive = (pid: number) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+for (const kind of ['root', 'rootless'] as const) {
+  const why = kind === 'root' ? (isRoot ? undefined : 'needs root') : rootlessUnavailable();
+  const t0 = why ? test.skip : test.serial;
+  t0(`${kind}: the CLI starts nestboxd; five service processes; a killed one comes back; system stop ends all`, async (t) => {
+    const nb = instance(() => (kind === 'root' ? NestboxInstance.root() : NestboxInstance.rootless()));
+    const first = await nb.cli(['run', '--rm', 'busybox', 'true']);
+    t.is(first.code, 0, first.stderr);
+    t.is(statSync(nb.runtimeDir).mode & 0o777, 0o700);
+    const before = await info(nb);
+    t.is(before.mode, 'split');
+    t.deepEqual(before.services.map((s) => s.name).sort(), [...SERVICES].sort());
+    const pids = new Set(before.services.map((s) => s.pid));
+    t.is(pids.size, 5, 'each service is its own process');
+    t.false(pids.has(before.pid));
+
+    const storage = before.services.find((s) => s.name === 'storage')!;
+    process.kill(storage.pid, 'SIGKILL');
+    let after = before;
+    for (let i = 0; i < 200; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = await info(nb);
+      const s = after.services.find((x) => x.name === 'storage')!;
+      if (s.pid !== storage.pid && s.state === 'running') break;
+    }
+    const restarted = after.services.find((s) => s.name === 'storage')!;
+    t.not(restarted.pid, storage.pid);
+    t.is(restarted.restarts, 1);
+    const again = await nb.cli(['run', '--rm', 'busybox', 'echo', 'back']);
+    t.is(again.stdout, 'back\n', again.stderr);
+
+    const stop = await nb.cli(['system', 'stop']);
+    t.is(stop.code, 0, stop.stderr);
+    t.false(alive(after.pid));
+    for (const s of after.services) t.false(alive(s.pid), `${s.name} stopped`);
+    t.deepEqual(nb.processes(), []);
+    t.deepEqual(readdirSync(nb.runtimeDir).filter((f) => f.endsWith('.sock') || f.endsWith('.lock')), []);
+  });
+}
+
+(isRoot ? test.serial : test.skip)('embedded: all five services in one process', async (t) => {
+  const nb = instance(() => NestboxInstance.root({ NESTBOX_MODE: 'embedded' }));
+  const r = await nb.cli(['run', '--rm', 'busybox', 'echo', 'one process']);
+  t.is(r.stdout, 'one process\n', r.stderr);
+  const i = await info(nb);
+  t.is(i.mode, 'embedded');
+  t.deepEqual(new Set(i.services.map((s) => s.pid)), new Set([i.pid]));
+  t.is((await nb.cli(['system', 'stop'])).code, 0);
+  t.false(alive(i.pid));
+});
+
+function ownCgroupDir(controller: string): string {
+  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes(controller))!;
+  return join('/sys/fs/cgroup', controller, line.split(':')[2]);
+}
+
+(isRoot && existsSync('/sys/fs/cgroup/pids/cgroup.procs') ? test.serial : test.skip)('root: the container runs in its own v1 cgroup, removed on exit', async (t) => {
+  const nb = instance(() => NestboxInstance.root());
+  const parent = join(ownCgroupDir('pids'), 'nestbox');
+  const running = nb.cli(['run', '--rm', '--pids-limit', '50', 'busybox', 'sleep', '2']);
+  let seen: { dir: string; procs: string; max: string } | undefined;
+  for (let i = 0; i < 100 && !seen; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    if (!existsSync(parent)) continue;
+    for (const id of readdirSync(parent).filter((d) => /^[0-9a-f]{64}$/.test(d))) {
+      const procs = readFileSync(join(parent, id, 'cgroup.procs'), 'utf8').trim();
+      if (procs) seen = { dir: join(parent, id), procs, max: readFileSync(join(parent, id, 'pids.max'), 'utf8').trim() };
+    }
+  }
+  t.truthy(seen, 'a nestbox/<id> cgroup with the container in it');
+  t.is(seen!.max, '50');
+  const r = await running;
+  t.is(r.code, 0, r.stderr);
+  t.false(existsSync(seen!.dir));
+});

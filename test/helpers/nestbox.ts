@@ -1,0 +1,114 @@
+/**
+ * An isolated nestbox for one test file: its own runtime dir and data root (removed by stop()),
+ * driven through the built CLI as root or as the unprivileged test user.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, mkdirSync, rmSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { TEST_USER, distRoot, stageProject, userIds } from './host.js';
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export class NestboxInstance {
+  private constructor(
+    readonly kind: 'root' | 'rootless',
+    readonly base: string,
+    /** the compiled tree holding cli/main.js */
+    private readonly distDir: string,
+    private readonly extraEnv: Record<string, string>,
+  ) {}
+
+  get runtimeDir(): string { return join(this.base, 'run'); }
+  get dataRoot(): string { return join(this.base, 'data'); }
+
+  static root(env: Record<string, string> = {}): NestboxInstance {
+    const base = mkdtempSync('/tmp/nbx-r-');
+    chmodSync(base, 0o711); // container root (a subordinate uid) walks to its layers
+    return new NestboxInstance('root', base, distRoot(), env);
+  }
+
+  static rootless(env: Record<string, string> = {}): NestboxInstance {
+    const ids = userIds(TEST_USER)!;
+    const base = mkdtempSync('/tmp/nbx-u-');
+    chownSync(base, ids.uid, ids.gid);
+    chmodSync(base, 0o700);
+    for (const d of ['run', 'data']) {
+      mkdirSync(join(base, d), { mode: 0o700 });
+      chownSync(join(base, d), ids.uid, ids.gid);
+    }
+    return new NestboxInstance('rootless', base, join(stageProject(), 'dist'), env);
+  }
+
+  private env(): Record<string, string> {
+    return {
+      PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+      NESTBOX_RUNTIME_DIR: this.runtimeDir,
+      NESTBOX_DATA_ROOT: this.dataRoot,
+      ...this.extraEnv,
+    };
+  }
+
+  private command(args: string[]): [string, string[], Record<string, string>] {
+    const cli = join(this.distDir, 'cli', 'main.js');
+    if (this.kind === 'root') return [process.execPath, [cli, ...args], { ...this.env(), HOME: '/root' }];
+    const ids = userIds(TEST_USER)!;
+    const env = { ...this.env(), HOME: `/home/${TEST_USER}`, USER: TEST_USER, LOGNAME: TEST_USER };
+    return ['setpriv', ['--reuid', String(ids.uid), '--regid', String(ids.gid), '--init-groups', '--', 'env', '-i',
+      ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, cli, ...args], {}];
+  }
+
+  /** Runs `nestbox ARGS...` to completion. */
+  cli(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+    const [cmd, argv, env] = this.command(args);
+    return new Promise((resolve, reject) => {
+      const child = spawn(cmd, argv, { env: this.kind === 'root' ? env : { PATH: process.env.PATH ?? '/usr/bin:/bin' }, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.stdin.end(opts.input ?? '');
+      const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  /** pid of the supervisor, from its endpoint lock */
+  supervisorPid(): number | undefined {
+    const lock = join(this.runtimeDir, 'supervisor.sock.lock');
+    return existsSync(lock) ? Number.parseInt(readFileSync(lock, 'utf8'), 10) : undefined;
+  }
+
+  /** Processes started for this instance (they carry its runtime dir in their environment). */
+  processes(): number[] {
+    const marker = `NESTBOX_RUNTIME_DIR=${this.runtimeDir}`;
+    const pids: number[] = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+      try {
+        if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(marker)) pids.push(Number(entry));
+      } catch { /* exited, or not ours to read */ }
+    }
+    return pids;
+  }
+
+  /** Stops the services and removes every file the instance made. */
+  async stop(): Promise<void> {
+    await this.cli(['system', 'stop'], { timeoutMs: 20_000 }).catch(() => undefined);
+    const pid = this.supervisorPid();
+    if (pid) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    for (const leftover of this.processes()) {
+      try { process.kill(leftover, 'SIGKILL'); } catch { /* gone */ }
+    }
+    rmSync(this.base, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,28 @@
+import test from 'ava';
+import { parseArgs, parseSize } from '../../cli/args.js';
+import { buildRunRequest } from '../../cli/commands/run.js';
+
+test('options stop at the image; the rest is the command', (t) => {
+  const r = buildRunRequest(['--rm', '-e', 'A=1', '--env=B=2', '-eC=3', '-w', '/tmp', 'busybox', 'sh', '-c', 'echo -e hi']);
+  t.deepEqual(r, { image: 'busybox', command: ['sh', '-c', 'echo -e hi'], env: ['A=1', 'B=2', 'C=3'], remove: true, network: 'none', workdir: '/tmp' });
+});
+
+test('limits are parsed docker-style', (t) => {
+  const r = buildRunRequest(['-m', '64m', '--cpus', '0.5', '--pids-limit', '20', 'busybox']);
+  t.deepEqual(r.limits, { memory: 64 * 1024 * 1024, cpus: 0.5, pidsLimit: 20 });
+  t.is(parseSize('1g', '-m'), 1024 ** 3);
+  t.throws(() => parseSize('lots', '--memory'), { message: /invalid size for --memory: "lots"/ });
+});
+
+test('unknown flags and unsupported features are refused by name', (t) => {
+  t.throws(() => buildRunRequest(['--bogus', 'busybox']), { message: 'unknown flag: --bogus' });
+  t.throws(() => buildRunRequest(['-it', 'busybox']), { message: /not supported yet: -i/ });
+  t.throws(() => buildRunRequest(['-p', '8080:80', 'busybox']), { message: /not supported yet: -p/ });
+  t.throws(() => buildRunRequest([]), { message: /requires at least 1 argument/ });
+});
+
+test('bundled short booleans and -- end options', (t) => {
+  const r = parseArgs(['-aq', '--', '-x'], [{ name: 'all', short: 'a', takesValue: false }, { name: 'quiet', short: 'q', takesValue: false }], { stopAtFirstPositional: false });
+  t.deepEqual([...r.options.keys()], ['all', 'quiet']);
+  t.deepEqual(r.positionals, ['-x']);
+});
