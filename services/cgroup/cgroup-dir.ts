@@ -1,5 +1,5 @@
 /** File operations on one cgroup directory shared by the v1 and v2 drivers. */
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestboxError } from '../../lib/errors.js';
 
@@ -53,4 +53,17 @@ export function removeIfEmpty(dir: string): void {
   } catch {
     /* still in use by another container, or already gone */
   }
+}
+
+const CONTAINER_DIR = /^[0-9a-f]{64}$/;
+
+/** Container cgroups under `parent` that hold no process. */
+export function emptyContainerCgroups(parent: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(parent).filter((n) => CONTAINER_DIR.test(n));
+  } catch {
+    return [];
+  }
+  return names.filter((n) => pidsIn(join(parent, n)).length === 0 && existsSync(join(parent, n, 'cgroup.procs')));
 }

@@ -17,6 +17,11 @@ export interface CgroupManager {
   create(containerId: string, limits: ResourceLimits): CgroupPlacement;
   /** Kills what is left inside and removes the cgroup(s); idempotent. */
   destroy(containerId: string): Promise<void>;
+  /**
+   * Removes container cgroups with no process left (a run cut short by a crash or a stop of
+   * the services); returns their ids. Called once when the service starts.
+   */
+  removeAbandoned(): Promise<string[]>;
 }
 
 export function requestedLimits(limits: ResourceLimits): string[] {

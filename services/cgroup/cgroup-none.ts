@@ -23,4 +23,8 @@ export class NoCgroupManager implements CgroupManager {
   }
 
   async destroy(): Promise<void> {}
+
+  async removeAbandoned(): Promise<string[]> {
+    return [];
+  }
 }

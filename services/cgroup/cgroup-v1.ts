@@ -7,7 +7,7 @@ import { NestboxError } from '../../lib/errors.js';
 import type { CgroupPlacement, CgroupProbe } from '../../lib/contracts/types.js';
 import type { CgroupHost, MountedHierarchy } from './cgroup-probe.js';
 import { type CgroupManager, type ResourceLimits } from './cgroup-manager.js';
-import { makeCgroup, removeCgroup, removeIfEmpty, writeKnob } from './cgroup-dir.js';
+import { emptyContainerCgroups, makeCgroup, removeCgroup, removeIfEmpty, writeKnob } from './cgroup-dir.js';
 
 /** What a container gets a cgroup in; cpuset needs cpus/mems copied down, so only when asked. */
 const USED = ['memory', 'pids', 'cpu', 'cpuacct', 'freezer'];
@@ -55,6 +55,13 @@ export class CgroupV1Manager implements CgroupManager {
       await removeCgroup(join(parent, containerId));
       removeIfEmpty(parent);
     }
+  }
+
+  async removeAbandoned(): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const h of this.hierarchies) for (const id of emptyContainerCgroups(join(h.ownDir, 'nestbox'))) ids.add(id);
+    for (const id of ids) await this.destroy(id);
+    return [...ids];
   }
 
   private need(dirs: Map<string, string>, controller: string, flag: string): string {

@@ -9,7 +9,7 @@ import { NestboxError } from '../../lib/errors.js';
 import type { CgroupPlacement, CgroupProbe } from '../../lib/contracts/types.js';
 import type { CgroupHost } from './cgroup-probe.js';
 import { type CgroupManager, type ResourceLimits } from './cgroup-manager.js';
-import { makeCgroup, removeCgroup, removeIfEmpty, writeKnob } from './cgroup-dir.js';
+import { emptyContainerCgroups, makeCgroup, removeCgroup, removeIfEmpty, writeKnob } from './cgroup-dir.js';
 
 const CFS_PERIOD_US = 100_000;
 const WANTED = ['memory', 'pids', 'cpu'];
@@ -53,6 +53,12 @@ export class CgroupV2Manager implements CgroupManager {
   async destroy(containerId: string): Promise<void> {
     await removeCgroup(join(this.parent, containerId));
     removeIfEmpty(this.parent);
+  }
+
+  async removeAbandoned(): Promise<string[]> {
+    const ids = emptyContainerCgroups(this.parent);
+    for (const id of ids) await this.destroy(id);
+    return ids;
   }
 
   private available(): string[] {

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { healthController } from '../../lib/service-host.js';
 import { CgroupController } from './cgroup.controller.js';
 import { CGROUP_MANAGER } from './cgroup.constants.js';
@@ -6,6 +6,16 @@ import { selectCgroupManager } from './select-manager.js';
 
 @Module({
   controllers: [CgroupController, healthController('cgroup')],
-  providers: [{ provide: CGROUP_MANAGER, useFactory: () => selectCgroupManager() }],
+  providers: [
+    {
+      provide: CGROUP_MANAGER,
+      useFactory: async () => {
+        const manager = selectCgroupManager();
+        const removed = await manager.removeAbandoned();
+        if (removed.length) Logger.warn(`removed ${removed.length} abandoned container cgroup(s): ${removed.map((id) => id.slice(0, 12)).join(' ')}`, 'cgroup');
+        return manager;
+      },
+    },
+  ],
 })
 export class CgroupModule {}

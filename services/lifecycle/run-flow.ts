@@ -94,7 +94,8 @@ export class RunFlow {
       // the cgroup goes when the container exits; the layer stays until rm (or now with --rm)
       const keep = req.remove ? [] : undo.slice(0, 1);
       for (const step of undo.slice(keep.length).reverse()) {
-        await step().catch(() => undefined);
+        // one failed undo must not keep the others from running; it is logged, not hidden
+        await step().catch((err: Error) => process.stderr.write(`lifecycle: cleanup of ${id.slice(0, 12)} failed: ${err.message}\n`));
       }
       if (req.remove) this.store.remove(id);
     }
