@@ -1,0 +1,157 @@
+/* See process.h. Runs in the child after pivot_root, as container root until the user switch. */
+#include "process.h"
+#include "caps.h"
+#include "spec.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+int process_limits(const struct nbx_spec *s)
+{
+	for (size_t i = 0; i < s->nrlimits; i++) {
+		const struct nbx_rlimit *r = &s->rlimits[i];
+		struct rlimit cur, want = {.rlim_cur = r->soft, .rlim_max = r->hard};
+		if (getrlimit(r->resource, &cur) < 0)
+			return nbx_fail_errno("getrlimit %s", r->name);
+		/* Raising a hard limit needs CAP_SYS_RESOURCE in the init namespace: refuse clearly. */
+		if (cur.rlim_max != RLIM_INFINITY && (r->hard == RLIM_INFINITY || r->hard > cur.rlim_max))
+			return nbx_fail("rlimit %s: hard limit %llu is above the current hard limit %llu (raising it is not allowed)",
+					r->name, (unsigned long long)r->hard, (unsigned long long)cur.rlim_max);
+		if (setrlimit(r->resource, &want) < 0)
+			return nbx_fail_errno("setrlimit %s", r->name);
+	}
+	return 0;
+}
+
+int process_identity(const struct nbx_spec *s)
+{
+	/* With container root's capabilities, so a cwd the user cannot search still works. */
+	if (chdir(s->cwd) < 0)
+		return nbx_fail_errno("chdir to cwd %s", s->cwd);
+	umask(s->has_umask ? s->umask : 022);
+	if (caps_before_setuid(&s->caps) < 0)
+		return -1;
+	if (s->nadd_gids > 0) {
+		if (setgroups(s->nadd_gids, s->add_gids) < 0) {
+			if (errno == EPERM)
+				return nbx_fail("additionalGids: setgroups is denied in this user namespace (single-id mapping)");
+			return nbx_fail_errno("setgroups (additionalGids)");
+		}
+	} else if (setgroups(0, NULL) < 0 && errno != EPERM) {
+		return nbx_fail_errno("setgroups");
+	}
+	/* EINVAL from setres[ug]id means the id has no mapping in the user namespace. */
+	if (setresgid(s->gid, s->gid, s->gid) < 0)
+		return errno == EINVAL ? nbx_fail("process.user.gid %u is not mapped in the user namespace", s->gid)
+				       : nbx_fail_errno("setresgid %u", s->gid);
+	if (setresuid(s->uid, s->uid, s->uid) < 0)
+		return errno == EINVAL ? nbx_fail("process.user.uid %u is not mapped in the user namespace", s->uid)
+				       : nbx_fail_errno("setresuid %u", s->uid);
+	return caps_after_setuid(&s->caps);
+}
+
+void process_environment(const struct nbx_spec *s)
+{
+	clearenv();
+	for (size_t i = 0; i < s->env.n; i++)
+		putenv(s->env.v[i]); /* the strings live until exec */
+}
+
+/* docker writes errno text in lower case: "permission denied". */
+static const char *lower_strerror(int err)
+{
+	static char buf[128];
+	snprintf(buf, sizeof buf, "%s", strerror(err));
+	buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
+}
+
+static int exec_failed(const char *cmd, int err, int not_found_in_path)
+{
+	struct stat st;
+	if (not_found_in_path) {
+		nbx_fail("exec: \"%s\": executable file not found in $PATH", cmd);
+		return 127;
+	}
+	if (err == ENOENT || err == ENOTDIR) {
+		/* A file that exists but gives ENOENT is a script whose interpreter is missing. */
+		if (stat(cmd, &st) == 0)
+			nbx_fail("exec: \"%s\": %s (its interpreter is missing?)", cmd, lower_strerror(err));
+		else
+			nbx_fail("exec: \"%s\": stat %s: %s", cmd, cmd, lower_strerror(err));
+		return 127;
+	}
+	if (err == EACCES && stat(cmd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		nbx_fail("exec: \"%s\": is a directory", cmd);
+		return 126;
+	}
+	nbx_fail("exec: \"%s\": %s", cmd, lower_strerror(err));
+	return 126;
+}
+
+int process_exec(const struct nbx_spec *s)
+{
+	const char *cmd = s->args.v[0];
+	char **argv = s->args.v;
+	if (cmd[0] == 0)
+		return exec_failed(cmd, ENOENT, 1);
+	if (strchr(cmd, '/')) {
+		execve(cmd, argv, environ);
+		return exec_failed(cmd, errno, 0);
+	}
+	const char *path = getenv("PATH");
+	if (!path)
+		path = DEFAULT_PATH;
+	int saw_eacces = 0;
+	char full[PATH_MAX];
+	char eacces_path[PATH_MAX] = "";
+	for (const char *p = path;; p++) {
+		const char *end = strchrnul(p, ':');
+		size_t dlen = (size_t)(end - p);
+		/* An empty entry means the current directory, as in execvp. */
+		int n = dlen ? snprintf(full, sizeof full, "%.*s/%s", (int)dlen, p, cmd)
+			     : snprintf(full, sizeof full, "%s", cmd);
+		if (n > 0 && (size_t)n < sizeof full) {
+			execve(full, argv, environ);
+			switch (errno) {
+			case EACCES:
+				if (!saw_eacces)
+					snprintf(eacces_path, sizeof eacces_path, "%s", full);
+				saw_eacces = 1;
+				/* fall through */
+			case ENOENT:
+			case ENOTDIR:
+			case ESTALE:
+			case ENODEV:
+			case ETIMEDOUT:
+				break;
+			default:
+				return exec_failed(cmd, errno, 0);
+			}
+		}
+		if (*end == 0)
+			break;
+		p = end;
+	}
+	if (saw_eacces) {
+		struct stat st;
+		if (stat(eacces_path, &st) == 0 && S_ISDIR(st.st_mode))
+			return exec_failed(cmd, ENOENT, 1); /* a directory named like the command */
+		return exec_failed(cmd, EACCES, 0);
+	}
+	return exec_failed(cmd, ENOENT, 1);
+}

@@ -1,0 +1,94 @@
+/* Shared helpers: see util.h. */
+#include "util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+char nbx_err[NBX_ERRLEN];
+
+int nbx_fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(nbx_err, sizeof nbx_err, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int nbx_fail_errno(const char *fmt, ...)
+{
+	int saved = errno; /* vsnprintf may clobber errno */
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(nbx_err, sizeof nbx_err, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof nbx_err)
+		snprintf(nbx_err + n, sizeof nbx_err - (size_t)n, ": %s", strerror(saved));
+	errno = saved;
+	return -1;
+}
+
+/* Out of memory in a runtime this small means the machine is in trouble: stop at once. */
+static void oom(void)
+{
+	static const char msg[] = "nestbox-runtime: out of memory\n";
+	ssize_t r = write(2, msg, sizeof msg - 1);
+	(void)r;
+	_exit(125);
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+	if (!p)
+		oom();
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	char *p;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		oom();
+	return p;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
