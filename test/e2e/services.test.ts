@@ -98,14 +98,21 @@ function ownCgroupDir(controller: string): string {
 (isRoot && existsSync('/sys/fs/cgroup/pids/cgroup.procs') ? test.serial : test.skip)('root: the container runs in its own v1 cgroup, removed on exit', async (t) => {
   const nb = instance(() => NestboxInstance.root());
   const parent = join(ownCgroupDir('pids'), 'nestbox');
-  const running = nb.cli(['run', '--rm', '--pids-limit', '50', 'busybox', 'sleep', '2']);
+  // other test files run containers at the same time: find ours by its unusual command line
+  const marker = '2.3456';
+  const running = nb.cli(['run', '--rm', '--pids-limit', '50', 'busybox', 'sleep', marker]);
+  const isOurs = (pid: string) => {
+    try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${marker}\0`; } catch { return false; }
+  };
   let seen: { dir: string; procs: string; max: string } | undefined;
   for (let i = 0; i < 100 && !seen; i++) {
     await new Promise((r) => setTimeout(r, 50));
     if (!existsSync(parent)) continue;
     for (const id of readdirSync(parent).filter((d) => /^[0-9a-f]{64}$/.test(d))) {
-      const procs = readFileSync(join(parent, id, 'cgroup.procs'), 'utf8').trim();
-      if (procs) seen = { dir: join(parent, id), procs, max: readFileSync(join(parent, id, 'pids.max'), 'utf8').trim() };
+      try {
+        const procs = readFileSync(join(parent, id, 'cgroup.procs'), 'utf8').trim();
+        if (procs.split('\n').some(isOurs)) seen = { dir: join(parent, id), procs, max: readFileSync(join(parent, id, 'pids.max'), 'utf8').trim() };
+      } catch { /* another container's cgroup went away while we looked */ }
     }
   }
   t.truthy(seen, 'a nestbox/<id> cgroup with the container in it');
