@@ -79,7 +79,9 @@ function peers() {
   const out = [];
   for (const tool of ['runc', 'crun', 'podman', 'docker', 'bwrap']) {
     const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
-    out.push(`${tool}: ${found || 'not found on this machine'}`);
+    // docker's client is often there without an engine: only a working one is a peer
+    const works = found && spawnSync(tool, tool === 'bwrap' ? ['--version'] : ['info'], { timeout: 5000 }).status === 0;
+    out.push(`${tool}: ${!found ? 'not found on this machine' : works ? found : `${found} (does not work here: no engine)`}`);
   }
   return out;
 }

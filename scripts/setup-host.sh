@@ -4,6 +4,7 @@
 # unprivileged test user, and the standard modes of /dev/net/tun and /dev/fuse.
 set -euo pipefail
 TEST_USER=${NESTBOX_TEST_USER:-nbxtest}
+SOLO_USER=${NESTBOX_SOLO_USER:-nbxsolo}  # has no subordinate range: single-id mapping
 
 if [ "$(id -u)" != 0 ]; then echo "setup-host: run as root" >&2; exit 1; fi
 
@@ -38,4 +39,9 @@ if ! id -u "$TEST_USER" >/dev/null 2>&1; then
   useradd --create-home --shell /bin/bash "$TEST_USER"
 fi
 add_range "$TEST_USER"
+if ! id -u "$SOLO_USER" >/dev/null 2>&1; then
+  useradd --create-home --shell /bin/bash "$SOLO_USER"
+fi
+# useradd may have allocated ranges on its own: this user must have none
+sed -i "/^$SOLO_USER:/d" /etc/subuid /etc/subgid
 echo "setup-host: ok (test user $TEST_USER, $(grep -c . /etc/subuid) subuid ranges)"

@@ -77,6 +77,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       if ('stream' in chunk) {
         const data = Buffer.from(chunk.data, 'base64');
         await write(chunk.stream === 'stdout' ? process.stdout : process.stderr, data);
+      } else if ('warning' in chunk) {
+        process.stderr.write(`WARNING: ${chunk.warning}\n`);
       } else if ('exit' in chunk) {
         if (chunk.exit.error) process.stderr.write(`nestbox: ${chunk.exit.error}\n`);
         return chunk.exit.exitCode;

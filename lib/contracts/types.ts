@@ -76,6 +76,7 @@ export interface CgroupProbe {
 export type RunChunk =
   | { stream: 'stdout' | 'stderr'; data: string /* base64 */ }
   | { containerId: string; started: true }
+  | { warning: string }
   | { exit: ExitStatus };
 
 export interface ExitStatus {

@@ -45,6 +45,7 @@ export class RunFlow {
 
   async *run(req: RunRequestDto): AsyncGenerator<RunChunk> {
     const ids = await this.services.call<IdMapInfo>('namespace', NAMESPACE.idMap, {});
+    if (ids.warning) yield { warning: ids.warning };
     const owner = { rootUid: ids.rootUid, rootGid: ids.rootGid };
     const image = await this.services.call<ImageInfo>('storage', STORAGE.resolveImage, { ref: req.image, ...owner });
     const args = commandLine(image.config, req);

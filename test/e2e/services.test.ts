@@ -43,7 +43,7 @@ const alive = (pid: number) => {
 for (const kind of ['root', 'rootless'] as const) {
   const why = kind === 'root' ? (isRoot ? undefined : 'needs root') : rootlessUnavailable();
   const t0 = why ? test.skip : test.serial;
-  t0(`${kind}: the CLI starts nestboxd; five service processes; a killed one comes back; system stop ends all`, async (t) => {
+  t0(`${kind}: the CLI starts nestboxd; five service processes; a killed one comes back; system stop ends all${why ? ` (skipped: ${why})` : ''}`, async (t) => {
     const nb = instance(() => (kind === 'root' ? NestboxInstance.root() : NestboxInstance.rootless()));
     const first = await nb.cli(['run', '--rm', 'busybox', 'true']);
     t.is(first.code, 0, first.stderr);
@@ -79,7 +79,7 @@ for (const kind of ['root', 'rootless'] as const) {
   });
 }
 
-(isRoot ? test.serial : test.skip)('embedded: all five services in one process', async (t) => {
+(isRoot ? test.serial : test.skip)(`embedded: all five services in one process${isRoot ? '' : ' (skipped: needs root)'}`, async (t) => {
   const nb = instance(() => NestboxInstance.root({ NESTBOX_MODE: 'embedded' }));
   const r = await nb.cli(['run', '--rm', 'busybox', 'echo', 'one process']);
   t.is(r.stdout, 'one process\n', r.stderr);
@@ -95,7 +95,8 @@ function ownCgroupDir(controller: string): string {
   return join('/sys/fs/cgroup', controller, line.split(':')[2]);
 }
 
-(isRoot && existsSync('/sys/fs/cgroup/pids/cgroup.procs') ? test.serial : test.skip)('root: the container runs in its own v1 cgroup, removed on exit', async (t) => {
+const v1Pids = existsSync('/sys/fs/cgroup/pids/cgroup.procs');
+(isRoot && v1Pids ? test.serial : test.skip)(`root: the container runs in its own v1 cgroup, removed on exit${!isRoot ? ' (skipped: needs root)' : !v1Pids ? ' (skipped: no cgroup v1 pids hierarchy; v2 runs in the kernel matrix)' : ''}`, async (t) => {
   const nb = instance(() => NestboxInstance.root());
   const parent = join(ownCgroupDir('pids'), 'nestbox');
   // other test files run containers at the same time: find ours by its unusual command line

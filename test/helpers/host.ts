@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 
 export const isRoot = process.getuid?.() === 0;
 export const TEST_USER = process.env.NESTBOX_TEST_USER || 'nbxtest';
+/** a second unprivileged user that has no /etc/subuid range (single-id mapping) */
+export const SOLO_USER = process.env.NESTBOX_SOLO_USER || 'nbxsolo';
 
 export function userIds(name: string): { uid: number; gid: number } | undefined {
   const r = spawnSync('id', ['-u', name], { encoding: 'utf8' });
@@ -19,9 +21,9 @@ export function userIds(name: string): { uid: number; gid: number } | undefined 
 }
 
 /** Why rootless tests cannot run here, or undefined when they can. */
-export function rootlessUnavailable(): string | undefined {
-  if (!isRoot) return 'rootless tests are driven by root (runuser); run the suite as root';
-  if (!userIds(TEST_USER)) return `test user ${TEST_USER} does not exist (scripts/setup-host.sh creates it)`;
+export function rootlessUnavailable(user = TEST_USER): string | undefined {
+  if (!isRoot) return 'rootless tests are driven by root (setpriv); run the suite as root';
+  if (!userIds(user)) return `test user ${user} does not exist (scripts/setup-host.sh creates it)`;
   return undefined;
 }
 

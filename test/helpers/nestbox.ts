@@ -16,6 +16,7 @@ export interface CliResult {
 export class NestboxInstance {
   private constructor(
     readonly kind: 'root' | 'rootless',
+    readonly user: string,
     readonly base: string,
     /** the compiled tree holding cli/main.js */
     private readonly distDir: string,
@@ -28,11 +29,11 @@ export class NestboxInstance {
   static root(env: Record<string, string> = {}): NestboxInstance {
     const base = mkdtempSync('/tmp/nbx-r-');
     chmodSync(base, 0o711); // container root (a subordinate uid) walks to its layers
-    return new NestboxInstance('root', base, distRoot(), env);
+    return new NestboxInstance('root', 'root', base, distRoot(), env);
   }
 
-  static rootless(env: Record<string, string> = {}): NestboxInstance {
-    const ids = userIds(TEST_USER)!;
+  static rootless(env: Record<string, string> = {}, user = TEST_USER): NestboxInstance {
+    const ids = userIds(user)!;
     const base = mkdtempSync('/tmp/nbx-u-');
     chownSync(base, ids.uid, ids.gid);
     chmodSync(base, 0o700);
@@ -40,7 +41,7 @@ export class NestboxInstance {
       mkdirSync(join(base, d), { mode: 0o700 });
       chownSync(join(base, d), ids.uid, ids.gid);
     }
-    return new NestboxInstance('rootless', base, join(stageProject(), 'dist'), env);
+    return new NestboxInstance('rootless', user, base, join(stageProject(), 'dist'), env);
   }
 
   private env(): Record<string, string> {
@@ -55,8 +56,8 @@ export class NestboxInstance {
   private command(args: string[]): [string, string[], Record<string, string>] {
     const cli = join(this.distDir, 'cli', 'main.js');
     if (this.kind === 'root') return [process.execPath, [cli, ...args], { ...this.env(), HOME: '/root' }];
-    const ids = userIds(TEST_USER)!;
-    const env = { ...this.env(), HOME: `/home/${TEST_USER}`, USER: TEST_USER, LOGNAME: TEST_USER };
+    const ids = userIds(this.user)!;
+    const env = { ...this.env(), HOME: `/home/${this.user}`, USER: this.user, LOGNAME: this.user };
     return ['setpriv', ['--reuid', String(ids.uid), '--regid', String(ids.gid), '--init-groups', '--', 'env', '-i',
       ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, cli, ...args], {}];
   }
