@@ -88,6 +88,17 @@ each("the hostname is the container's, not the host's", async (t, nb) => {
   t.is(named.stdout, 'sandbox1\n');
 });
 
+each('env, working directory and user reach the process', async (t, nb) => {
+  const r = await nb.cli(['run', '--rm', '-e', 'GREETING=hi there', '-w', '/tmp', '-u', '1000:1000', 'busybox', 'sh', '-c', 'echo "$GREETING"; pwd; id -u; id -g; echo $HOSTNAME']);
+  t.is(r.code, 0, r.stderr);
+  const [greeting, cwd, uid, gid, host] = r.stdout.trim().split('\n');
+  t.is(greeting, 'hi there');
+  t.is(cwd, '/tmp');
+  t.is(uid, '1000');
+  t.is(gid, '1000');
+  t.regex(host, /^[0-9a-f]{12}$/);
+});
+
 each('ps lists only the container, with the command as PID 1', async (t, nb) => {
   const r = await nb.cli(['run', '--rm', 'busybox', 'ps', '-o', 'pid,args']);
   t.is(r.code, 0);
