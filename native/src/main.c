@@ -1,10 +1,12 @@
 /*
- * nestbox-runtime: the CLI. One verb for now:
+ * nestbox-runtime: the CLI.
  *   nestbox-runtime run [--bundle DIR] [--status-file FILE] [--pid-file FILE] ID
+ *   nestbox-runtime check overlay --dir DIR     (prints the overlay driver that works: kernel|fuse)
  * Exit code: the container's, 128+N for signal N, 125 runtime failure, 126 cannot execute,
  * 127 command not found. With --status-file nothing of ours goes to stderr (it is the
  * container's); the status file says what happened instead.
  */
+#include "check_overlay.h"
 #include "runtime.h"
 #include "spec.h"
 #include "status.h"
@@ -24,6 +26,7 @@ static const char *status_file;
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: nestbox-runtime run [--bundle DIR] [--status-file FILE] [--pid-file FILE] ID\n"
+		   "       nestbox-runtime check overlay --dir DIR\n"
 		   "       nestbox-runtime --version\n");
 }
 
@@ -85,6 +88,28 @@ static void ensure_stdio(void)
 			_exit(125);
 }
 
+/* nestbox-runtime check overlay --dir DIR */
+static int check_main(int argc, char **argv)
+{
+	const char *dir = NULL, *v;
+	char msg[NBX_ERRLEN];
+	if (argc < 3 || strcmp(argv[2], "overlay")) {
+		usage(stderr);
+		return 125;
+	}
+	for (int i = 3; i < argc; i++) {
+		if ((v = opt_value(argc, argv, &i, "--dir", NULL))) {
+			dir = v;
+		} else {
+			snprintf(msg, sizeof msg, "check overlay: unexpected argument %s", argv[i]);
+			fail_setup(msg);
+		}
+	}
+	if (!dir)
+		fail_setup("check overlay: --dir DIR is required");
+	return check_overlay(dir);
+}
+
 int main(int argc, char **argv)
 {
 	const char *bundle = ".", *pid_file = NULL, *id = NULL, *v;
@@ -100,6 +125,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "check"))
+		return check_main(argc, argv);
 	if (argc < 2 || strcmp(argv[1], "run")) {
 		usage(stderr);
 		return 125;

@@ -3,7 +3,9 @@
 #include "spec.h"
 #include "util.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <net/if.h>
 #include <sched.h>
 #include <string.h>
@@ -100,4 +102,20 @@ int ns_loopback_up(void)
 		nbx_fail_errno("bring lo up");
 	close(fd);
 	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * As host root the map is 0 -> 1000000 and our host uid 0 is unmapped (we appear as
+ * nobody): become the namespace's root so files we create are owned by mapped ids.
+ */
+int ns_become_root(void)
+{
+	if (setresgid(0, 0, 0) < 0)
+		return nbx_fail_errno("setresgid 0 in the user namespace (is gid 0 mapped?)");
+	if (setresuid(0, 0, 0) < 0)
+		return nbx_fail_errno("setresuid 0 in the user namespace (is uid 0 mapped?)");
+	/* Denied ("deny" in setgroups) with a single-id map: harmless, there are no groups to drop. */
+	if (setgroups(0, NULL) < 0 && errno != EPERM)
+		return nbx_fail_errno("setgroups");
+	return 0;
 }

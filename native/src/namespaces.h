@@ -30,4 +30,10 @@ int ns_join_paths(const struct nbx_spec *s);
 /* Sets IFF_UP on "lo" in the current network namespace (a new netns has lo down). */
 int ns_loopback_up(void);
 
+/*
+ * In a user namespace: setresgid/setresuid 0 and no supplementary groups, so what we create
+ * belongs to container root (as host root our own uid is unmapped). -1 with nbx_err.
+ */
+int ns_become_root(void);
+
 #endif

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
@@ -20,7 +21,7 @@
  * container root (host uid = its mapping), which must be able to search every directory
  * above the layers and root.path. Say so, since the bare errno does not.
  */
-static int access_error(const struct nbx_spec *s, const char *fmt, const char *path)
+int rootfs_access_error(const struct nbx_spec *s, const char *fmt, const char *path)
 {
 	int err = errno;
 	nbx_fail_errno(fmt, path);
@@ -39,26 +40,48 @@ static int access_error(const struct nbx_spec *s, const char *fmt, const char *p
 	return -1;
 }
 
-static int overlay_mount(const struct nbx_spec *s)
+bool rootfs_overlay_needed(const struct nbx_spec *s)
 {
-	char opts[4096];
+	return s->ov_lower && (s->ov_upper || strchr(s->ov_lower, ':'));
+}
+
+bool rootfs_is_fuse(const struct nbx_spec *s)
+{
+	return s->ov_fuse && rootfs_overlay_needed(s);
+}
+
+char *rootfs_overlay_options(const struct nbx_spec *s, const char *extra)
+{
 	const char *dirs[] = {s->ov_lower, s->ov_upper, s->ov_work};
 	/* ',' separates mount options and '\' escapes: such paths would be misparsed. */
 	for (size_t i = 0; i < 3; i++)
-		if (dirs[i] && strpbrk(dirs[i], ",\\"))
-			return nbx_fail("mount overlay on %s: layer path \"%s\" contains ',' or '\\'", s->root_path, dirs[i]);
+		if (dirs[i] && strpbrk(dirs[i], ",\\")) {
+			nbx_fail("mount overlay on %s: layer path \"%s\" contains ',' or '\\'", s->root_path, dirs[i]);
+			return NULL;
+		}
+	if (s->ov_upper)
+		return xasprintf("lowerdir=%s,upperdir=%s,workdir=%s%s", s->ov_lower, s->ov_upper, s->ov_work, extra);
+	return xasprintf("lowerdir=%s%s", s->ov_lower, extra);
+}
+
+static int overlay_mount(const struct nbx_spec *s)
+{
 	/*
 	 * userxattr: we are in a user namespace (always, also as root), where overlay may only use
 	 * user.overlay.* xattrs for whiteouts/opaque dirs (kernel >= 5.11).
 	 */
-	int n = s->ov_upper ? snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,userxattr", s->ov_lower,
-				       s->ov_upper, s->ov_work)
-			    : snprintf(opts, sizeof opts, "lowerdir=%s,userxattr", s->ov_lower);
+	char *opts = rootfs_overlay_options(s, ",userxattr");
+	if (!opts)
+		return -1;
 	/* The kernel takes one page of options. */
-	if (n < 0 || (size_t)n >= sizeof opts)
+	if (strlen(opts) >= 4096) {
+		free(opts);
 		return nbx_fail("mount overlay on %s: layer paths too long for one page of mount options", s->root_path);
-	if (mount("overlay", s->root_path, "overlay", 0, opts) < 0)
-		return access_error(s, "mount overlay on %s", s->root_path);
+	}
+	int rc = mount("overlay", s->root_path, "overlay", 0, opts);
+	free(opts);
+	if (rc < 0)
+		return rootfs_access_error(s, "mount overlay on %s", s->root_path);
 	return 0;
 }
 
@@ -66,20 +89,28 @@ int rootfs_mount(const struct nbx_spec *s)
 {
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return nbx_fail_errno("make / rprivate");
-	if (s->ov_lower && !s->ov_upper && !strchr(s->ov_lower, ':')) {
+	if (rootfs_is_fuse(s)) {
+		/*
+		 * fuse-overlayfs is already mounted here: the runtime parent started it before GO
+		 * (fuse_overlay.c). The rprivate above cut its propagation link to the daemon's
+		 * namespace. Without an upper dir the view must be read-only, as the kernel's is.
+		 */
+		if (!s->ov_upper && remount_readonly(s->root_path) < 0)
+			return -1;
+	} else if (s->ov_lower && !rootfs_overlay_needed(s)) {
 		/*
 		 * Overlay refuses a lone lower layer without an upper ("at least 2 lowerdir are
 		 * needed"): a read-only bind of that layer is the same view.
 		 */
 		if (mount(s->ov_lower, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
-			return access_error(s, "bind mount the layer on %s", s->root_path);
+			return rootfs_access_error(s, "bind mount the layer on %s", s->root_path);
 		if (remount_readonly(s->root_path) < 0)
 			return -1;
 	} else if (s->ov_lower) {
 		if (overlay_mount(s) < 0)
 			return -1;
 	} else if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0) {
-		return access_error(s, "bind mount %s on itself", s->root_path);
+		return rootfs_access_error(s, "bind mount %s on itself", s->root_path);
 	}
 	/* Opened after mounting, so it is the new mount's root and not the directory beneath. */
 	int fd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);

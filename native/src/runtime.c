@@ -8,8 +8,10 @@
 #include "runtime.h"
 #include "child.h"
 #include "cgroup.h"
+#include "fuse_overlay.h"
 #include "idmap.h"
 #include "namespaces.h"
+#include "rootfs.h"
 #include "spec.h"
 #include "sync.h"
 #include "util.h"
@@ -19,6 +21,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -63,15 +66,19 @@ static void kill_child(pid_t pid)
 		;
 }
 
-void runtime_run(const struct nbx_spec *s, const struct run_opts *o, struct nbx_result *r)
+static void run(const struct nbx_spec *s, const struct run_opts *o, struct nbx_result *r, struct fuse_overlay *fo)
 {
 	struct ns_plan plan;
 	sigset_t mask;
 	int sv[2], sigfd;
-	memset(r, 0, sizeof *r);
 
 	if (s->terminal) {
 		set_error(r, 125, "setup", "process.terminal: terminal not supported yet");
+		return;
+	}
+	/* Before anything is created: a missing fuse-overlayfs is the caller's to fix. */
+	if (rootfs_is_fuse(s) && fuse_overlay_find(fo) < 0) {
+		set_error(r, 125, "setup", nbx_err);
 		return;
 	}
 	sigemptyset(&mask);
@@ -102,9 +109,13 @@ void runtime_run(const struct nbx_spec *s, const struct run_opts *o, struct nbx_
 	close(sv[1]);
 	int fd = sv[0];
 
-	/* While the child waits: it must be mapped, placed and scored before it runs anything. */
+	/*
+	 * While the child waits: it must be mapped, placed and scored before it runs anything, and
+	 * with the fuse driver its root must be mounted (by the daemon, see fuse_overlay.h).
+	 */
 	if (((plan.new_mask & CLONE_NEWUSER) && idmap_apply(pid, s) < 0) || cgroup_place(pid, s) < 0 ||
-	    oom_score_set(pid, s) < 0 || sync_send(fd, SYNC_GO) < 0) {
+	    oom_score_set(pid, s) < 0 || (rootfs_is_fuse(s) && fuse_overlay_start(fo, s, pid, plan.userns) < 0) ||
+	    sync_send(fd, SYNC_GO) < 0) {
 		set_error(r, 125, "setup", nbx_err);
 		kill_child(pid);
 		close(fd);
@@ -172,4 +183,14 @@ void runtime_run(const struct nbx_spec *s, const struct run_opts *o, struct nbx_
 		/* Exited before exec without a word: should not happen, but never report success. */
 		set_error(r, 125, "setup", "the container process exited during setup");
 	}
+}
+
+void runtime_run(const struct nbx_spec *s, const struct run_opts *o, struct nbx_result *r)
+{
+	struct fuse_overlay fo = FUSE_OVERLAY_INIT;
+	memset(r, 0, sizeof *r);
+	run(s, o, r, &fo);
+	/* The container is gone (or never ran): its fuse daemon goes too, before the status. */
+	fuse_overlay_stop(&fo);
+	free(fo.bin);
 }

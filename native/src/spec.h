@@ -13,6 +13,7 @@
 #define ANN_OVERLAY_LOWER "io.nestbox.overlay.lowerdir"
 #define ANN_OVERLAY_UPPER "io.nestbox.overlay.upperdir"
 #define ANN_OVERLAY_WORK "io.nestbox.overlay.workdir"
+#define ANN_OVERLAY_DRIVER "io.nestbox.overlay.driver"
 #define ANN_CGROUP_PATHS "io.nestbox.cgroup.paths"
 
 /* A NULL-terminated string array with its length. */
@@ -92,6 +93,7 @@ struct nbx_spec {
 
 	/* annotations */
 	char *ov_lower, *ov_upper, *ov_work;
+	bool ov_fuse; /* io.nestbox.overlay.driver "fuse": fuse-overlayfs instead of the kernel's overlay */
 	struct strv cgroup_paths;
 };
 

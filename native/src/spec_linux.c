@@ -143,7 +143,7 @@ int parse_linux(json_t *root, struct nbx_spec *s)
 int parse_annotations(json_t *root, struct nbx_spec *s)
 {
 	json_t *a = json_object_get(root, "annotations");
-	char *cg = NULL;
+	char *cg = NULL, *driver = NULL;
 	s->cgroup_paths.v = xcalloc(1, sizeof(char *));
 	if (!a || json_is_null(a))
 		return 0;
@@ -152,8 +152,15 @@ int parse_annotations(json_t *root, struct nbx_spec *s)
 	if (get_string(a, ANN_OVERLAY_LOWER, "annotations." ANN_OVERLAY_LOWER, &s->ov_lower) < 0 ||
 	    get_string(a, ANN_OVERLAY_UPPER, "annotations." ANN_OVERLAY_UPPER, &s->ov_upper) < 0 ||
 	    get_string(a, ANN_OVERLAY_WORK, "annotations." ANN_OVERLAY_WORK, &s->ov_work) < 0 ||
+	    get_string(a, ANN_OVERLAY_DRIVER, "annotations." ANN_OVERLAY_DRIVER, &driver) < 0 ||
 	    get_string(a, ANN_CGROUP_PATHS, "annotations." ANN_CGROUP_PATHS, &cg) < 0)
 		return -1;
+	if (driver) {
+		if (strcmp(driver, "kernel") && strcmp(driver, "fuse"))
+			return nbx_fail("config.json: annotations: %s: \"%.64s\" must be kernel or fuse", ANN_OVERLAY_DRIVER, driver);
+		s->ov_fuse = !strcmp(driver, "fuse");
+		free(driver);
+	}
 	if (!s->ov_lower && (s->ov_upper || s->ov_work))
 		return nbx_fail("config.json: annotations: overlay upperdir/workdir given without %s", ANN_OVERLAY_LOWER);
 	if (!s->ov_upper != !s->ov_work)

@@ -27,4 +27,16 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* write() until done, retrying EINTR; -1 with errno on failure. */
 int write_all(int fd, const void *buf, size_t len);
 
+/*
+ * Marks every descriptor >= FIRST close-on-exec (not closed: still usable until exec), so what
+ * a caller leaked to us does not reach a program we exec.
+ */
+void cloexec_fds_from(int first);
+
+/*
+ * Every signal back to its default disposition and an empty mask, before an exec: ignored
+ * signals survive exec, and the runtime keeps the ones it forwards blocked for its signalfd.
+ */
+void signals_reset(void);
+
 #endif

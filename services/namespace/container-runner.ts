@@ -8,13 +8,15 @@ import type { RunContainerDto } from '../../lib/contracts/namespace.dto.js';
 import type { ExitStatus, IdMapInfo } from '../../lib/contracts/types.js';
 import { hostIdMaps } from './id-maps.js';
 import { buildSpec, writeBundle } from './oci-bundle.js';
+import type { OverlayChoice } from './overlay-driver.js';
 import { RuntimeProcess, type RuntimeOutput } from './runtime-process.js';
 
 export class ContainerRunner {
   private readonly running = new Map<string, RuntimeProcess>();
   private idMaps?: IdMapInfo;
 
-  constructor(private readonly layout: DataLayout) {}
+  /** `overlay`: the driver chosen at start-up (overlay-driver.ts), written into every bundle */
+  constructor(private readonly layout: DataLayout, private readonly overlay: OverlayChoice) {}
 
   /** Read once: /etc/subuid and /etc/subgid change only with an administrator's hand. */
   ids(): IdMapInfo {
@@ -26,8 +28,9 @@ export class ContainerRunner {
     if (this.running.has(req.containerId)) {
       throw new NestboxError('ALREADY_EXISTS', `container ${req.containerId.slice(0, 12)} is already running`);
     }
+    if (this.overlay.error) throw new NestboxError('FAILED_PRECONDITION', this.overlay.error);
     const dir = this.layout.container(req.containerId);
-    const bundle = writeBundle(dir, buildSpec(req, this.ids()));
+    const bundle = writeBundle(dir, buildSpec(req, this.ids(), this.overlay.driver));
     const proc = new RuntimeProcess(req.containerId, bundle, dir, out);
     this.running.set(req.containerId, proc);
     return proc.done.finally(() => this.running.delete(req.containerId));

@@ -1,12 +1,21 @@
 import { Module } from '@nestjs/common';
 import { DataLayout } from '../../lib/data-layout.js';
-import { dataRoot } from '../../lib/paths.js';
+import { dataRoot, nativeBin } from '../../lib/paths.js';
 import { healthController } from '../../lib/service-host.js';
 import { ContainerRunner } from './container-runner.js';
 import { NamespaceController } from './namespace.controller.js';
+import { chooseOverlayDriver, describeChoice } from './overlay-driver.js';
+
+/** The overlay driver is chosen once, here, and logged once (the service's log). */
+function createRunner(): ContainerRunner {
+  const layout = new DataLayout(dataRoot()).init();
+  const overlay = chooseOverlayDriver(process.env, layout.tmp, nativeBin('nestbox-runtime'));
+  process.stderr.write(`nestbox namespace: ${describeChoice(overlay)}\n`);
+  return new ContainerRunner(layout, overlay);
+}
 
 @Module({
   controllers: [NamespaceController, healthController('namespace')],
-  providers: [{ provide: ContainerRunner, useFactory: () => new ContainerRunner(new DataLayout(dataRoot()).init()) }],
+  providers: [{ provide: ContainerRunner, useFactory: createRunner }],
 })
 export class NamespaceModule {}

@@ -1,13 +1,15 @@
 /**
  * Turns a run request into an OCI runtime-spec bundle (config.json) for native/nestbox-runtime,
  * close to the OCI default spec so crun or runc can run the same bundle for comparison.
- * The overlay root and the cgroups to join travel as io.nestbox.* annotations (native/README.md).
+ * The overlay root (and which overlay mounts it) and the cgroups to join travel as io.nestbox.*
+ * annotations (native/README.md).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../lib/atomic-file.js';
 import type { IdMapInfo, OciMount } from '../../lib/contracts/types.js';
 import type { RunContainerDto } from '../../lib/contracts/namespace.dto.js';
+import type { OverlayDriver } from './overlay-driver.js';
 
 const DEFAULT_MOUNTS: OciMount[] = [
   { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
@@ -35,7 +37,7 @@ const MASKED_PATHS = [
 ];
 const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
-export function buildSpec(req: RunContainerDto, ids: IdMapInfo): Record<string, unknown> {
+export function buildSpec(req: RunContainerDto, ids: IdMapInfo, overlayDriver: OverlayDriver): Record<string, unknown> {
   const p = req.process;
   return {
     ociVersion: '1.0.2',
@@ -55,6 +57,7 @@ export function buildSpec(req: RunContainerDto, ids: IdMapInfo): Record<string, 
       'io.nestbox.overlay.lowerdir': req.rootfs.lowerDirs.join(':'),
       'io.nestbox.overlay.upperdir': req.rootfs.upperDir,
       'io.nestbox.overlay.workdir': req.rootfs.workDir,
+      'io.nestbox.overlay.driver': overlayDriver,
       ...(req.cgroupPaths.length ? { 'io.nestbox.cgroup.paths': req.cgroupPaths.join(':') } : {}),
     },
     linux: {

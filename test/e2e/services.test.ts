@@ -99,6 +99,8 @@ const v1Pids = existsSync('/sys/fs/cgroup/pids/cgroup.procs');
 (isRoot && v1Pids ? test.serial : test.skip)(`root: the container runs in its own v1 cgroup, removed on exit${!isRoot ? ' (skipped: needs root)' : !v1Pids ? ' (skipped: no cgroup v1 pids hierarchy; v2 runs in the kernel matrix)' : ''}`, async (t) => {
   const nb = instance(() => NestboxInstance.root());
   const parent = join(ownCgroupDir('pids'), 'nestbox');
+  // start the services first: under load a cold start takes seconds, and the window below is for the run
+  t.is((await nb.cli(['run', '--rm', 'busybox', 'true'])).code, 0);
   // other test files run containers at the same time: find ours by its unusual command line
   const marker = '2.3456';
   const running = nb.cli(['run', '--rm', '--pids-limit', '50', 'busybox', 'sleep', marker]);
@@ -106,7 +108,7 @@ const v1Pids = existsSync('/sys/fs/cgroup/pids/cgroup.procs');
     try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${marker}\0`; } catch { return false; }
   };
   let seen: { dir: string; procs: string; max: string } | undefined;
-  for (let i = 0; i < 100 && !seen; i++) {
+  for (let i = 0; i < 400 && !seen; i++) {
     await new Promise((r) => setTimeout(r, 50));
     if (!existsSync(parent)) continue;
     for (const id of readdirSync(parent).filter((d) => /^[0-9a-f]{64}$/.test(d))) {

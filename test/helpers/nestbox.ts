@@ -45,10 +45,13 @@ export class NestboxInstance {
   }
 
   private env(): Record<string, string> {
+    // the suite can be run with one overlay driver forced (NESTBOX_OVERLAY_DRIVER=fuse)
+    const forced = process.env.NESTBOX_OVERLAY_DRIVER;
     return {
       PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
       NESTBOX_RUNTIME_DIR: this.runtimeDir,
       NESTBOX_DATA_ROOT: this.dataRoot,
+      ...(forced ? { NESTBOX_OVERLAY_DRIVER: forced } : {}),
       ...this.extraEnv,
     };
   }
