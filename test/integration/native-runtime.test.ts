@@ -195,7 +195,10 @@ both('SIGKILL of the container process: 137 and the signal in the status', async
   const child = start(b);
   const done = finish(b, child);
   const pid = await waitFor('the pid file', () => readPid(b));
-  t.is(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'sleep', 'the pid file names the container process');
+  // the pid file is written just before exec: on a slow machine the process may not be sleep yet
+  const comm = () => readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  await waitFor('the container process to exec sleep', () => (comm() === 'sleep' ? true : undefined));
+  t.is(comm(), 'sleep', 'the pid file names the container process');
   process.kill(pid, 'SIGKILL');
   const r = await done;
   t.is(r.code, 137);
