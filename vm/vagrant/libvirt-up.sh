@@ -19,7 +19,7 @@ changed=
 for kv in 'user = "root"' 'group = "root"'; do
   key=${kv%% *}
   if grep -qxF "$kv" "$conf"; then continue; fi
-  if grep -qE "^$key[[:space:]]*=" "$conf"; then sed -i "s/^$key[[:space:]]*=.*/$kv/" "$conf"; else echo "$kv" >> "$conf"; fi
+  if grep -qE "^${key}[[:space:]]*=" "$conf"; then sed -i "s/^${key}[[:space:]]*=.*/$kv/" "$conf"; else echo "$kv" >> "$conf"; fi
   changed=1
 done
 

@@ -15,7 +15,7 @@ case $machine in
 esac
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 export VAGRANT_CHECKPOINT_DISABLE=1
 logs=$repo/.vm-cache/vagrant/logs
 mkdir -p "$logs"
