@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { boot, qemuArgs } from './qemu.mjs';
+import { boot, killTree, qemuArgs } from './qemu.mjs';
 import { countByUser, parseTap } from './report.mjs';
 
 /** The test command both the host and the guests run, relative to the project. */
@@ -97,12 +97,15 @@ export function runHost(opts) {
   return new Promise((resolve) => {
     const started = Date.now();
     const env = { ...process.env, NBX_VM_DIST: opts.dist, NBX_VM_AVA_TIMEOUT: '3m', NBX_VM_CONCURRENCY: String(opts.concurrency) };
-    const child = spawn(cmd === 'node' ? process.execPath : cmd, args, { cwd: opts.project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: on a timeout or ^C the ava workers and the services they started
+    // go too, not just test/run.mjs.
+    const child = spawn(cmd === 'node' ? process.execPath : cmd, args, { cwd: opts.project, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    child.nbxGroup = true;
     opts.registry?.add(child);
     child.stdout.pipe(createWriteStream(join(results, 'tap.txt')));
     child.stderr.pipe(createWriteStream(join(results, 'stderr.txt')));
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs);
+    const timer = setTimeout(() => { timedOut = true; killTree(child); }, opts.timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
       opts.registry?.delete(child);

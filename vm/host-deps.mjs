@@ -12,6 +12,7 @@ const NEEDS = [
   { what: 'apt-get', pkg: 'apt', why: 'downloads the kernel packages' },
   { what: 'busybox', pkg: 'busybox-static', why: 'the initramfs' },
   { what: 'xz', pkg: 'xz-utils', why: 'decompresses .ko.xz modules (Debian 13)' },
+  { what: 'mke2fs', pkg: 'e2fsprogs', why: 'the project snapshot disk image' },
   { what: 'newuidmap', pkg: 'uidmap', why: 'rootless id maps (host and guests)' },
   { what: 'fuse-overlayfs', pkg: 'fuse-overlayfs', why: 'the overlay fallback on kernels before 5.11' },
 ];

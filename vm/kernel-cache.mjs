@@ -104,6 +104,13 @@ async function ensureDeb(cache, apt, pkg, log) {
   log(`downloading ${pkg.name} ${pkg.version} (${pkg.size ? `${Math.round(pkg.size / 1e6)} MB` : 'size unknown'}) from ${pkg.suite}`);
   const file = apt.download(pkg, cache.path(debsRel));
   const rel = join(debsRel, basename(file));
+  // A newer kernel of the same release replaces the old one (--refresh); the cache does not grow.
+  for (const [k, e] of Object.entries(cache.manifest.entries)) {
+    if (k.startsWith(`${debsRel}/`) && k !== rel && e.suite === pkg.suite) {
+      rmSync(cache.path(k), { force: true });
+      cache.forget(k);
+    }
+  }
   const e = await cache.record(rel, { package: pkg.name, version: pkg.version, suite: pkg.suite });
   if (pkg.sha256 && e.sha256 !== pkg.sha256) {
     cache.forget(rel);

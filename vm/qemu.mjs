@@ -80,8 +80,16 @@ export class QemuRegistry {
   add(c) { this.children.add(c); }
   delete(c) { this.children.delete(c); }
   killAll() {
-    for (const c of this.children) c.kill('SIGKILL');
+    for (const c of this.children) killTree(c);
   }
+}
+
+/** SIGKILL to a child, and to its whole process group when it was started detached (its own group). */
+export function killTree(child) {
+  try {
+    if (child.nbxGroup) process.kill(-child.pid, 'SIGKILL');
+    else child.kill('SIGKILL');
+  } catch { /* already gone */ }
 }
 
 /**
