@@ -84,6 +84,11 @@ export async function runGuest(kernel, cgroup, opts) {
   result.bootMs = marks['TESTS-START'] ? marks['TESTS-START'] - (marks.STAGE1 ?? marks['TESTS-START']) : undefined;
   if (r.timedOut) return { ...result, status: 'no report', reason: `timeout after ${Math.round(opts.timeoutMs / 60000)} min` };
   if (fails.length) return { ...result, status: 'no report', reason: `guest init: ${fails[0]}` };
+  if (result.status === 'no report' && !result.tests) {
+    // e.g. a kernel panic or qemu refusing its arguments: the console's last words say which
+    const last = readFileSync(join(runDir, 'serial.log'), 'latin1').split('\n').map((l) => l.replace(/\x1b\[[0-9;?]*[A-Za-z]|\r/g, '').trim()).filter(Boolean).pop();
+    if (last) result.reason += `; console: ${last.slice(0, 160)}`;
+  }
   return result;
 }
 
