@@ -10,7 +10,16 @@ import { NestboxError } from '../lib/errors.js';
 import { endpointOf, ensurePrivateDir, runtimeDir, type EndpointName } from '../lib/paths.js';
 import { RpcClient } from '../lib/transport/rpc-client.js';
 
-const START_TIMEOUT_MS = 30_000;
+/** How long the CLI waits for a cold nestboxd; NESTBOX_START_TIMEOUT_MS raises it on slow machines. */
+export function startTimeoutMs(): number {
+  const raw = process.env.NESTBOX_START_TIMEOUT_MS;
+  if (raw === undefined || raw === '') return 30_000;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1_000 || n > 3_600_000) {
+    throw new NestboxError('INVALID_ARGUMENT', `NESTBOX_START_TIMEOUT_MS must be whole milliseconds from 1000 to 3600000, got '${raw}'`);
+  }
+  return n;
+}
 
 export function clientFor(service: EndpointName, timeoutMs = 30_000): RpcClient {
   return new RpcClient({ service, endpoint: endpointOf(service), timeoutMs });
@@ -46,12 +55,13 @@ async function answers(service: EndpointName, timeoutMs: number): Promise<boolea
 export async function ensureServices(): Promise<void> {
   if (endpointHeld('lifecycle') && (await answers('lifecycle', 2_000))) return;
   if (!endpointHeld('supervisor')) startSupervisor();
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const timeoutMs = startTimeoutMs();
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (endpointHeld('lifecycle') && (await answers('lifecycle', 1_000))) return;
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new NestboxError('UNAVAILABLE', `the nestbox services did not start within ${START_TIMEOUT_MS / 1000} s (see ${join(runtimeDir(), 'nestboxd.log')})`);
+  throw new NestboxError('UNAVAILABLE', `the nestbox services did not start within ${timeoutMs / 1000} s (see ${join(runtimeDir(), 'nestboxd.log')})`);
 }
 
 function startSupervisor(): void {

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, rootlessUnavailable, unstage } from '../helpers/host.js';
 import { NestboxInstance } from '../helpers/nestbox.js';
+import { scaled } from '../helpers/time.js';
 
 interface Info { pid: number; mode: string; services: { name: string; pid: number; state: string; restarts: number }[] }
 
@@ -58,7 +59,7 @@ for (const kind of ['root', 'rootless'] as const) {
     const storage = before.services.find((s) => s.name === 'storage')!;
     process.kill(storage.pid, 'SIGKILL');
     let after = before;
-    for (let i = 0; i < 200; i++) {
+    for (const until = Date.now() + scaled(10_000); Date.now() < until; ) {
       await new Promise((r) => setTimeout(r, 50));
       after = await info(nb);
       const s = after.services.find((x) => x.name === 'storage')!;
@@ -108,7 +109,7 @@ const v1Pids = existsSync('/sys/fs/cgroup/pids/cgroup.procs');
     try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${marker}\0`; } catch { return false; }
   };
   let seen: { dir: string; procs: string; max: string } | undefined;
-  for (let i = 0; i < 400 && !seen; i++) {
+  for (const until = Date.now() + scaled(20_000); Date.now() < until && !seen; ) {
     await new Promise((r) => setTimeout(r, 50));
     if (!existsSync(parent)) continue;
     for (const id of readdirSync(parent).filter((d) => /^[0-9a-f]{64}$/.test(d))) {

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, mkdirSync, rmSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TEST_USER, distRoot, stageProject, userIds } from './host.js';
+import { scaled } from './time.js';
 
 export interface CliResult {
   code: number | null;
@@ -45,13 +46,15 @@ export class NestboxInstance {
   }
 
   private env(): Record<string, string> {
-    // the suite can be run with one overlay driver forced (NESTBOX_OVERLAY_DRIVER=fuse)
-    const forced = process.env.NESTBOX_OVERLAY_DRIVER;
+    // passed through from the suite's environment: one overlay driver forced
+    // (NESTBOX_OVERLAY_DRIVER=fuse), a longer start on slow guests (NESTBOX_START_TIMEOUT_MS)
+    const passed = Object.fromEntries(['NESTBOX_OVERLAY_DRIVER', 'NESTBOX_START_TIMEOUT_MS']
+      .filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
     return {
       PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
       NESTBOX_RUNTIME_DIR: this.runtimeDir,
       NESTBOX_DATA_ROOT: this.dataRoot,
-      ...(forced ? { NESTBOX_OVERLAY_DRIVER: forced } : {}),
+      ...passed,
       ...this.extraEnv,
     };
   }
@@ -75,7 +78,7 @@ export class NestboxInstance {
       child.stdout.on('data', (d) => (stdout += d));
       child.stderr.on('data', (d) => (stderr += d));
       child.stdin.end(opts.input ?? '');
-      const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), scaled(opts.timeoutMs ?? 60_000));
       child.on('error', reject);
       child.on('close', (code) => {
         clearTimeout(timer);

@@ -28,6 +28,7 @@ import {
 } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
+import { scaled } from './time.js';
 import { isRoot, projectRoot, rootlessUnavailable, stageProject, TEST_USER, unstage, userIds } from './host.js';
 
 
@@ -234,11 +235,11 @@ export async function run(b: Bundle, extra: string[] = [], statusFile = true): P
 }
 
 export async function waitFor<T>(what: string, probe: () => T | undefined, ms = 10000): Promise<T> {
-  const until = Date.now() + ms;
+  const until = Date.now() + scaled(ms);
   for (;;) {
     const v = probe();
     if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what} (${scaled(ms)} ms)`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

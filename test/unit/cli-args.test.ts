@@ -1,6 +1,7 @@
 import test from 'ava';
 import { parseArgs, parseSize } from '../../cli/args.js';
 import { buildRunRequest } from '../../cli/commands/run.js';
+import { startTimeoutMs } from '../../cli/services.js';
 
 test('options stop at the image; the rest is the command', (t) => {
   const r = buildRunRequest(['--rm', '-e', 'A=1', '--env=B=2', '-eC=3', '-w', '/tmp', 'busybox', 'sh', '-c', 'echo -e hi']);
@@ -25,4 +26,20 @@ test('bundled short booleans and -- end options', (t) => {
   const r = parseArgs(['-aq', '--', '-x'], [{ name: 'all', short: 'a', takesValue: false }, { name: 'quiet', short: 'q', takesValue: false }], { stopAtFirstPositional: false });
   t.deepEqual([...r.options.keys()], ['all', 'quiet']);
   t.deepEqual(r.positionals, ['-x']);
+});
+
+test('the services start timeout comes from NESTBOX_START_TIMEOUT_MS, checked', (t) => {
+  const saved = process.env.NESTBOX_START_TIMEOUT_MS;
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.NESTBOX_START_TIMEOUT_MS;
+    else process.env.NESTBOX_START_TIMEOUT_MS = saved;
+  });
+  delete process.env.NESTBOX_START_TIMEOUT_MS;
+  t.is(startTimeoutMs(), 30_000);
+  process.env.NESTBOX_START_TIMEOUT_MS = '300000';
+  t.is(startTimeoutMs(), 300_000);
+  for (const bad of ['soon', '10', '1.5e3x', '-5000']) {
+    process.env.NESTBOX_START_TIMEOUT_MS = bad;
+    t.throws(() => startTimeoutMs(), { message: new RegExp(`NESTBOX_START_TIMEOUT_MS must be .* got '${bad.replace(/[.+-]/g, '\\$&')}'`) });
+  }
 });
