@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+// The native runtime alone (no services), side by side with the tools that do the same job, in
+// one run: start-to-exit of `true` in a fresh user+pid+mount+uts+ipc+net+cgroup namespace set.
+//   - nestbox-runtime: the bundle the namespace service writes (overlay root, pivot_root, /proc,
+//     /dev, /sys, masks, capabilities), without cgroups;
+//   - unshare(1) with the same namespaces (no root change, no mounts: the floor), and rootless
+//     also with --map-auto (the subordinate ranges through newuidmap, as ours maps them);
+//   - bwrap and runc where installed (runc as the unprivileged user: as root on a v1 host it
+//     would create cgroups outside our own subtree).
+// As root and, through setpriv, as the unprivileged test user. Prints medians and the ratio to
+// the unshare that maps ids the same way. Usage (as root): npm run build && node bench/runtime.mjs [--runs N] [--user NAME]
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, lchownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '30' },
+    user: { type: 'string', default: 'nbxtest' },
+    worker: { type: 'string' }, // internal: the rootless half, run as the user
+  },
+});
+const RUNS = Number(values.runs);
+if (!Number.isInteger(RUNS) || RUNS < 3) throw new Error('--runs takes an integer >= 3');
+
+const runtime = join(root, 'native', 'build', 'nestbox-runtime');
+const NAMESPACES = ['--user', '--map-root-user', '--pid', '--fork', '--mount', '--uts', '--ipc', '--net', '--cgroup'];
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function which(cmd) {
+  for (const d of ['/usr/local/bin', '/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
+    try { if (lstatSync(join(d, cmd))) return join(d, cmd); } catch { /* next */ }
+  }
+  return undefined;
+}
+
+/** Median wall time of `argv` over RUNS runs (after one warm-up), failing on a non-zero exit. */
+function time(argv, env) {
+  const run = () => {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${(r.stderr || '').trim().split('\n').pop()}`);
+    return ms;
+  };
+  run();
+  return median(Array.from({ length: RUNS }, run));
+}
+
+/** A busybox root with the directories the mounts need, owned by container root's host ids. */
+function makeRootfs(dir, owner) {
+  for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp', 'etc']) mkdirSync(join(dir, d), { recursive: true });
+  copyFileSync('/bin/busybox', join(dir, 'bin', 'busybox'));
+  chmodSync(join(dir, 'bin', 'busybox'), 0o755);
+  for (const a of ['true', 'sh']) symlinkSync('busybox', join(dir, 'bin', a));
+  writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  if (owner) chownTree(dir, owner);
+}
+
+function chownTree(path, owner) {
+  if (lstatSync(path).isDirectory()) for (const e of readdirSync(path)) chownTree(join(path, e), owner);
+  lchownSync(path, owner.uid, owner.gid);
+}
+
+/** Our bundle (overlay root over `lower`) and a runc bundle (plain read-only root) in `base`. */
+async function makeBundles(base) {
+  const { buildSpec, writeBundle } = await import(join(root, 'dist', 'services', 'namespace', 'oci-bundle.js'));
+  const { hostIdMaps } = await import(join(root, 'dist', 'services', 'namespace', 'id-maps.js'));
+  const ids = hostIdMaps();
+  const lower = join(base, 'lower');
+  makeRootfs(lower, process.getuid() === 0 ? { uid: ids.rootUid, gid: ids.rootGid } : undefined);
+  const dirs = {};
+  for (const d of ['upper', 'work', 'merged']) {
+    dirs[d] = join(base, d);
+    mkdirSync(dirs[d]);
+    if (process.getuid() === 0) chownSync(dirs[d], ids.rootUid, ids.rootGid);
+  }
+  const req = {
+    containerId: 'b'.repeat(64),
+    process: { args: ['/bin/true'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0 },
+    rootfs: { lowerDirs: [lower], upperDir: dirs.upper, workDir: dirs.work, mergedDir: dirs.merged },
+    hostname: 'bench', mounts: [], cgroupPaths: [], network: 'none',
+  };
+  const ours = writeBundle(join(base, 'ours'), buildSpec(req, ids, 'kernel'));
+  const runcSpec = buildSpec(req, ids, 'kernel');
+  delete runcSpec.annotations;
+  runcSpec.root = { path: lower, readonly: true };
+  runcSpec.linux.namespaces = runcSpec.linux.namespaces.filter((n) => n.type !== 'cgroup');
+  const runcBundle = writeBundle(join(base, 'runc'), runcSpec);
+  return { ours, runcBundle, lower };
+}
+
+async function measure(label) {
+  const base = mkdtempSync('/tmp/nbx-bench-');
+  chmodSync(base, 0o755);
+  const rows = [];
+  try {
+    const { ours, runcBundle, lower } = await makeBundles(base);
+    const unshare = time(['unshare', ...NAMESPACES, 'true']);
+    rows.push(['unshare (namespaces only)', unshare]);
+    // An unprivileged user's full range goes through newuidmap/newgidmap (two setuid execs), as
+    // ours does; root writes its maps itself. (As root, unshare --map-auto picks a wrong range.)
+    let floor = unshare;
+    if (process.getuid() !== 0) {
+      floor = time(['unshare', '--map-auto', ...NAMESPACES, 'true']);
+      rows.push(['unshare --map-auto (ranges)', floor]);
+    }
+    rows.push(['nestbox-runtime run', time([runtime, 'run', '--bundle', ours, 'bench'])]);
+    const bwrap = which('bwrap');
+    if (bwrap) {
+      rows.push(['bwrap', time([bwrap, '--unshare-all', '--uid', '0', '--gid', '0', '--ro-bind', lower, '/', '--proc', '/proc', '--dev', '/dev', '/bin/true'])]);
+    } else rows.push(['bwrap', 'not installed (package bubblewrap)']);
+    const runc = which('runc');
+    if (runc && process.getuid() !== 0) {
+      rows.push(['runc run (rootless)', time([runc, '--root', join(base, 'runc-state'), 'run', '--bundle', runcBundle, 'bench'])]);
+    } else if (!runc) rows.push(['runc', 'not installed (package runc)']);
+    else rows.push(['runc', 'rootless only: as root on cgroup v1 it creates cgroups outside our subtree']);
+    return rows.map(([name, ms]) => ({ label, name, ms, ratio: typeof ms === 'number' ? ms / floor : undefined }));
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+if (values.worker) {
+  process.stdout.write(JSON.stringify(await measure(values.worker)));
+  process.exit(0);
+}
+if (process.getuid() !== 0) throw new Error('run as root: it measures as root and as --user through setpriv');
+const results = await measure('root');
+const id = spawnSync('id', ['-u', values.user], { encoding: 'utf8' });
+if (id.status === 0) {
+  const uid = id.stdout.trim();
+  const gid = spawnSync('id', ['-g', values.user], { encoding: 'utf8' }).stdout.trim();
+  const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: `/home/${values.user}` };
+  const r = spawnSync('setpriv', ['--reuid', uid, '--regid', gid, '--init-groups', '--', process.execPath, fileURLToPath(import.meta.url), '--runs', String(RUNS), '--worker', 'rootless'], { env, encoding: 'utf8', cwd: '/' });
+  if (r.status === 0) results.push(...JSON.parse(r.stdout));
+  else results.push({ label: 'rootless', name: `failed (is ${root} readable by ${values.user}?)`, ms: (r.stderr || '').trim().split('\n').pop() });
+} else results.push({ label: 'rootless', name: `no user ${values.user}`, ms: '' });
+
+console.log(`runtime start-to-exit of true, median of ${RUNS} runs (${new Date().toISOString()})`);
+for (const r of results) {
+  const ms = typeof r.ms === 'number' ? `${r.ms.toFixed(2)} ms` : r.ms;
+  const ratio = r.ratio === undefined ? '' : `  ${r.ratio.toFixed(2)}x ${r.label === 'root' ? 'unshare' : 'unshare --map-auto'}`;
+  console.log(`  ${r.label.padEnd(9)} ${r.name.padEnd(28)} ${ms}${ratio}`);
+}
