@@ -7,10 +7,12 @@
  */
 #include "child.h"
 #include "devices.h"
+#include "init.h"
 #include "masks.h"
 #include "mounts.h"
 #include "namespaces.h"
 #include "process.h"
+#include "pty.h"
 #include "rootfs.h"
 #include "spec.h"
 #include "sync.h"
@@ -64,6 +66,8 @@ void child_main(const struct nbx_spec *s, const struct ns_plan *p, int fd)
 	SETUP(rootfs_pivot(s->root_path));
 	SETUP(masks_apply(s));
 	SETUP(rootfs_finish(s));
+	if (s->terminal)
+		SETUP(pty_setup(s));
 
 	SETUP(process_limits(s));
 	SETUP(process_identity(s));
@@ -76,6 +80,8 @@ void child_main(const struct nbx_spec *s, const struct ns_plan *p, int fd)
 		_exit(125);
 	/* Credentials changed since the first prctl, which clears the parent-death signal. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (s->init)
+		init_main(s, fd);
 	/* The container starts with the default dispositions and an empty mask, as under docker. */
 	signals_reset();
 	int code = process_exec(s);

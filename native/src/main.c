@@ -1,12 +1,14 @@
 /*
  * nestbox-runtime: the CLI.
- *   nestbox-runtime run [--bundle DIR] [--status-file FILE] [--pid-file FILE] ID
+ *   nestbox-runtime run [--bundle DIR] [--status-file FILE] [--pid-file FILE] [--console-socket PATH] ID
+ *   nestbox-runtime exec --pid PID (--process FILE | -- CMD...) [...]   (exec.h)
  *   nestbox-runtime check overlay --dir DIR     (prints the overlay driver that works: kernel|fuse)
  * Exit code: the container's, 128+N for signal N, 125 runtime failure, 126 cannot execute,
  * 127 command not found. With --status-file nothing of ours goes to stderr (it is the
  * container's); the status file says what happened instead.
  */
 #include "check_overlay.h"
+#include "exec.h"
 #include "runtime.h"
 #include "spec.h"
 #include "status.h"
@@ -25,7 +27,9 @@ static const char *status_file;
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: nestbox-runtime run [--bundle DIR] [--status-file FILE] [--pid-file FILE] ID\n"
+	fprintf(f, "usage: nestbox-runtime run [--bundle DIR] [--status-file FILE] [--pid-file FILE] [--console-socket PATH] ID\n"
+		   "       nestbox-runtime exec --pid PID (--process FILE | -- CMD [ARG...]) [--console-socket PATH]\n"
+		   "                            [--status-file FILE] [--pid-file FILE]\n"
 		   "       nestbox-runtime check overlay --dir DIR\n"
 		   "       nestbox-runtime --version\n");
 }
@@ -112,7 +116,7 @@ static int check_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	const char *bundle = ".", *pid_file = NULL, *id = NULL, *v;
+	const char *bundle = ".", *pid_file = NULL, *console_socket = NULL, *id = NULL, *v;
 	char msg[NBX_ERRLEN];
 
 	ensure_stdio();
@@ -127,6 +131,8 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 2 && !strcmp(argv[1], "check"))
 		return check_main(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "exec"))
+		return exec_main(argc, argv);
 	if (argc < 2 || strcmp(argv[1], "run")) {
 		usage(stderr);
 		return 125;
@@ -144,6 +150,8 @@ int main(int argc, char **argv)
 			status_file = v;
 		else if ((v = opt_value(argc, argv, &i, "--pid-file", NULL)))
 			pid_file = v;
+		else if ((v = opt_value(argc, argv, &i, "--console-socket", NULL)))
+			console_socket = v;
 		else if (argv[i][0] == '-') {
 			snprintf(msg, sizeof msg, "unknown option %s", argv[i]);
 			fail_setup(msg);
@@ -170,7 +178,7 @@ int main(int argc, char **argv)
 	if (spec_load(abs_bundle, &spec) < 0)
 		fail_setup(nbx_err);
 
-	struct run_opts o = {.pid_file = pid_file};
+	struct run_opts o = {.pid_file = pid_file, .console_socket = console_socket};
 	struct nbx_result r;
 	runtime_run(&spec, &o, &r);
 	finish(&r);

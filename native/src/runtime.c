@@ -11,6 +11,7 @@
 #include "fuse_overlay.h"
 #include "idmap.h"
 #include "namespaces.h"
+#include "pty.h"
 #include "rootfs.h"
 #include "spec.h"
 #include "sync.h"
@@ -72,8 +73,8 @@ static void run(const struct nbx_spec *s, const struct run_opts *o, struct nbx_r
 	sigset_t mask;
 	int sv[2], sigfd;
 
-	if (s->terminal) {
-		set_error(r, 125, "setup", "process.terminal: terminal not supported yet");
+	if (pty_prepare(s, o->console_socket) < 0) {
+		set_error(r, 125, "setup", nbx_err);
 		return;
 	}
 	/* Before anything is created: a missing fuse-overlayfs is the caller's to fix. */
@@ -107,6 +108,7 @@ static void run(const struct nbx_spec *s, const struct run_opts *o, struct nbx_r
 		child_main(s, &plan, sv[1]);
 	}
 	close(sv[1]);
+	pty_parent_close();
 	int fd = sv[0];
 
 	/*

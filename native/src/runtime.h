@@ -8,6 +8,7 @@ struct nbx_spec;
 
 struct run_opts {
 	const char *pid_file; /* may be NULL */
+	const char *console_socket; /* --console-socket: where the pty master goes; may be NULL */
 };
 
 /*

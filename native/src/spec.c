@@ -85,6 +85,15 @@ static int parse_process(json_t *root, struct nbx_spec *s)
 		return -1;
 	if (s->args.n == 0)
 		return BAD("process.args", "must name the command to run");
+	json_t *cs = json_object_get(proc, "consoleSize");
+	if (cs && !json_is_null(cs)) {
+		uint64_t h, w;
+		if (need_uint(cs, "height", "process.consoleSize.height", 65535, &h) < 0 ||
+		    need_uint(cs, "width", "process.consoleSize.width", 65535, &w) < 0)
+			return -1;
+		s->console_rows = (unsigned)h;
+		s->console_cols = (unsigned)w;
+	}
 	if (!s->cwd)
 		s->cwd = xstrdup("/");
 	if (s->cwd[0] != '/')
@@ -176,6 +185,19 @@ int spec_load(const char *bundle, struct nbx_spec *s)
 	int rc = (parse_process(root, s) < 0 || parse_mounts(root, s) < 0 || parse_linux(root, s) < 0 ||
 		  parse_annotations(root, s) < 0) ? -1 : 0;
 	free(version);
+	json_decref(root);
+	return rc;
+}
+
+int spec_load_process(const char *file, struct nbx_spec *s)
+{
+	json_error_t jerr;
+	json_t *proc = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+	if (!proc)
+		return jerr.line < 0 ? nbx_fail("%s: %s", file, jerr.text) : nbx_fail("%s: line %d: %s", file, jerr.line, jerr.text);
+	/* parse_process reads root.process: wrap the object so errors name the same fields. */
+	json_t *root = json_pack("{s:o}", "process", proc);
+	int rc = parse_process(root, s);
 	json_decref(root);
 	return rc;
 }

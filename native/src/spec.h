@@ -15,6 +15,7 @@
 #define ANN_OVERLAY_WORK "io.nestbox.overlay.workdir"
 #define ANN_OVERLAY_DRIVER "io.nestbox.overlay.driver"
 #define ANN_CGROUP_PATHS "io.nestbox.cgroup.paths"
+#define ANN_INIT "io.nestbox.init"
 
 /* A NULL-terminated string array with its length. */
 struct strv {
@@ -60,6 +61,7 @@ struct nbx_spec {
 
 	/* process */
 	bool terminal;
+	unsigned console_rows, console_cols; /* process.consoleSize; 0 = not given */
 	struct strv args, env;
 	char *cwd;
 	uid_t uid;
@@ -95,10 +97,17 @@ struct nbx_spec {
 	char *ov_lower, *ov_upper, *ov_work;
 	bool ov_fuse; /* io.nestbox.overlay.driver "fuse": fuse-overlayfs instead of the kernel's overlay */
 	struct strv cgroup_paths;
+	bool init; /* io.nestbox.init "true": pid 1 is the runtime's init, the command its child (init.h) */
 };
 
 /* Reads BUNDLE/config.json. -1 with nbx_err ("config.json: process.args: ...") on error. */
 int spec_load(const char *bundle, struct nbx_spec *s);
+
+/*
+ * Reads an OCI process object (the `process` of a config.json, alone in FILE: `exec --process`)
+ * into the process fields of S, which must be zeroed. -1 with nbx_err.
+ */
+int spec_load_process(const char *file, struct nbx_spec *s);
 
 /* The capability number of "CAP_SYS_ADMIN" etc., or -1. */
 int cap_from_name(const char *name);

@@ -143,7 +143,7 @@ int parse_linux(json_t *root, struct nbx_spec *s)
 int parse_annotations(json_t *root, struct nbx_spec *s)
 {
 	json_t *a = json_object_get(root, "annotations");
-	char *cg = NULL, *driver = NULL;
+	char *cg = NULL, *driver = NULL, *init = NULL;
 	s->cgroup_paths.v = xcalloc(1, sizeof(char *));
 	if (!a || json_is_null(a))
 		return 0;
@@ -153,8 +153,15 @@ int parse_annotations(json_t *root, struct nbx_spec *s)
 	    get_string(a, ANN_OVERLAY_UPPER, "annotations." ANN_OVERLAY_UPPER, &s->ov_upper) < 0 ||
 	    get_string(a, ANN_OVERLAY_WORK, "annotations." ANN_OVERLAY_WORK, &s->ov_work) < 0 ||
 	    get_string(a, ANN_OVERLAY_DRIVER, "annotations." ANN_OVERLAY_DRIVER, &driver) < 0 ||
-	    get_string(a, ANN_CGROUP_PATHS, "annotations." ANN_CGROUP_PATHS, &cg) < 0)
+	    get_string(a, ANN_CGROUP_PATHS, "annotations." ANN_CGROUP_PATHS, &cg) < 0 ||
+	    get_string(a, ANN_INIT, "annotations." ANN_INIT, &init) < 0)
 		return -1;
+	if (init) {
+		if (strcmp(init, "true") && strcmp(init, "false"))
+			return nbx_fail("config.json: annotations: %s: \"%.64s\" must be true or false", ANN_INIT, init);
+		s->init = !strcmp(init, "true");
+		free(init);
+	}
 	if (driver) {
 		if (strcmp(driver, "kernel") && strcmp(driver, "fuse"))
 			return nbx_fail("config.json: annotations: %s: \"%.64s\" must be kernel or fuse", ANN_OVERLAY_DRIVER, driver);

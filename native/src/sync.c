@@ -41,6 +41,15 @@ int sync_send_err(int fd, int exit_code, const char *stage, const char *msg)
 	return send_msg(fd, &m);
 }
 
+int sync_send_pid(int fd, int pid)
+{
+	struct sync_msg m;
+	memset(&m, 0, sizeof m);
+	m.kind = SYNC_PID;
+	m.exit_code = pid;
+	return send_msg(fd, &m);
+}
+
 int sync_recv(int fd, struct sync_msg *m)
 {
 	ssize_t n;

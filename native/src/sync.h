@@ -7,13 +7,15 @@
  *   child  -> parent READY  set up, about to exec: the parent writes the pid file
  *   parent -> child  ACK    pid file written: exec
  *   child  -> parent ERR    setup or exec failed: exit code, stage, one line; then the child exits
+ *   child  -> parent PID    exec only: the pid of the process forked into the target's pid
+ *                           namespace (in exit_code), which is the one to wait for
  */
 #ifndef NBX_SYNC_H
 #define NBX_SYNC_H
 
 #include "util.h"
 
-enum { SYNC_GO = 'G', SYNC_READY = 'R', SYNC_ACK = 'A', SYNC_ERR = 'E' };
+enum { SYNC_GO = 'G', SYNC_READY = 'R', SYNC_ACK = 'A', SYNC_ERR = 'E', SYNC_PID = 'P' };
 
 struct sync_msg {
 	char kind;
@@ -25,6 +27,7 @@ struct sync_msg {
 int sync_pair(int sv[2]);
 int sync_send(int fd, char kind);
 int sync_send_err(int fd, int exit_code, const char *stage, const char *msg);
+int sync_send_pid(int fd, int pid);
 /* 1: a message, 0: EOF (peer closed/exec'd), -1: error. EINTR is retried. */
 int sync_recv(int fd, struct sync_msg *m);
 /* Blocks for one message of KIND; -1 on EOF or anything else. */

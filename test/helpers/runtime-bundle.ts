@@ -79,7 +79,7 @@ export function registerRuntimeHooks(): void {
   test.before(() => {
     if (!isRoot) return;
     // Up to date in a few ms when nothing changed; the suite must never test a stale binary.
-    const make = spawnSync('make', ['-s', '-C', join(projectRoot(), 'native')], { encoding: 'utf8' });
+    const make = spawnSync('make', ['-s', '-C', join(projectRoot(), 'native'), 'all', 'test-tools'], { encoding: 'utf8' });
     if (make.status !== 0) throw new Error(`make -C native failed:\n${make.stdout}${make.stderr}`);
     runtimeRoot = join(projectRoot(), 'native', 'build', 'nestbox-runtime');
     if (!rootlessReason) runtimeRootless = join(stageProject(), 'native', 'build', 'nestbox-runtime');
@@ -93,6 +93,24 @@ export function registerRuntimeHooks(): void {
   test.after.always(() => {
     unstage();
   });
+}
+
+/** the runtime binary MODE's tests run (rootless: the staged copy the test user can read) */
+export function runtimeBin(mode: Mode): string {
+  return mode === 'root' ? runtimeRoot : runtimeRootless;
+}
+
+/** a test tool from native/build/test (`make test-tools`), for MODE's user */
+export function testTool(mode: Mode, name: string): string {
+  return join(runtimeBin(mode), '..', 'test', name);
+}
+
+/** COMMAND as MODE's user: as is for root, through setpriv and a clean environment rootless */
+export function asUser(mode: Mode, command: string[]): string[] {
+  if (mode === 'root') return command;
+  const { uid, gid } = testUser();
+  const env = ['PATH=/usr/local/bin:/usr/bin:/bin', `HOME=/home/${TEST_USER}`, `USER=${TEST_USER}`];
+  return ['setpriv', '--reuid', String(uid), '--regid', String(gid), '--init-groups', '--', 'env', '-i', ...env, ...command];
 }
 
 export function testUser(): { uid: number; gid: number } {
