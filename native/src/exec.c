@@ -2,10 +2,12 @@
  * See exec.h. Three processes, as runc's exec: the runtime (P) stays in the caller's namespaces
  * and waits; a joiner (C) forked from it is put in the target's cgroups, joins its namespaces and
  * forks the process (G) with CLONE_PARENT, so G is P's child and, having been forked after the
- * pid namespace was joined, a member of the container's pid namespace. C then exits.
+ * pid namespace was joined, a member of the container's pid namespace. C sends G's pid and exits;
+ * G waits for a second GO (sent once P has that pid) before it goes on with the setup.
  */
 #include "exec.h"
 #include "cgroup_join.h"
+#include "namespaces.h"
 #include "process.h"
 #include "pty.h"
 #include "spec.h"
@@ -112,6 +114,9 @@ static void __attribute__((noreturn)) child_fail(int fd, int code, const char *s
 static void __attribute__((noreturn)) process_main(const struct nbx_spec *s, int fd)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* Until the runtime has our pid from the joiner, our messages would come before it. */
+	if (sync_expect(fd, SYNC_GO) < 0)
+		_exit(125);
 	if ((s->terminal && pty_setup(s) < 0) || process_limits(s) < 0 || process_identity(s) < 0)
 		child_fail(fd, 125, "setup");
 	process_environment(s);
@@ -143,6 +148,12 @@ static void __attribute__((noreturn)) joiner_main(const struct nbx_spec *s, pid_
 		}
 		close(nsfds[i]);
 	}
+	/*
+	 * As container root from here (as host root our own uid is unmapped in there), so what the
+	 * setup makes (the pty slave) belongs to an id of the container. Needs the user namespace.
+	 */
+	if (nsfds[0] >= 0 && ns_become_root() < 0)
+		child_fail(fd, 125, "setup");
 	/* The exit signal of a CLONE_PARENT child is ours (SIGCHLD): the runtime gets it. */
 	pid_t g = (pid_t)syscall(SYS_clone, (unsigned long)CLONE_PARENT, NULL, NULL, NULL, NULL);
 	if (g < 0) {
@@ -181,8 +192,15 @@ static pid_t start_joiner(pid_t c, int fd, const struct strv *cgroups, struct nb
 	}
 	int got = sync_recv(fd, &m);
 	reap(c);
-	if (got == 1 && m.kind == SYNC_PID)
-		return (pid_t)m.exit_code;
+	if (got == 1 && m.kind == SYNC_PID) {
+		pid_t g = (pid_t)m.exit_code;
+		if (sync_send(fd, SYNC_GO) == 0)
+			return g;
+		nbx_fail_errno("exec: start the process");
+		set_error(r, 125, "setup", nbx_err);
+		kill_reap(g);
+		return -1;
+	}
 	if (got == 1 && m.kind == SYNC_ERR)
 		set_error(r, m.exit_code, "setup", m.msg);
 	else

@@ -128,7 +128,8 @@ int main(int argc, char **argv)
 	}
 
 	int master = -1, conn = -1, in_open = 1, master_open = 0, status = 0, exited = 0;
-	while (!exited || master_open) {
+	/* The runtime may be gone before we took the master it sent: go on until that is drained. */
+	while (!(exited && master >= 0 && !master_open)) {
 		struct pollfd p[5] = {
 			{.fd = sfd, .events = POLLIN},
 			{.fd = conn >= 0 || master >= 0 ? -1 : lst, .events = POLLIN},
