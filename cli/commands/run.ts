@@ -18,13 +18,13 @@ const SPECS: OptionSpec[] = [
   { name: 'memory', short: 'm', takesValue: true },
   { name: 'cpus', takesValue: true },
   { name: 'pids-limit', takesValue: true },
+  { name: 'init', takesValue: false },
   // accepted by docker; refused here until the issue that brings them, never ignored
   { name: 'detach', short: 'd', takesValue: false },
   { name: 'interactive', short: 'i', takesValue: false },
   { name: 'tty', short: 't', takesValue: false },
   { name: 'volume', short: 'v', takesValue: true, repeatable: true },
   { name: 'publish', short: 'p', takesValue: true, repeatable: true },
-  { name: 'init', takesValue: false },
 ];
 
 const NOT_YET: Record<string, string> = {
@@ -33,7 +33,6 @@ const NOT_YET: Record<string, string> = {
   tty: '-t (terminals are not supported yet)',
   volume: '-v (volumes are not supported yet)',
   publish: '-p (port publishing needs slirp4netns or bridge networking, not supported yet)',
-  init: '--init (the built-in init is not there yet)',
 };
 
 export function buildRunRequest(argv: string[]): Record<string, unknown> {
@@ -58,6 +57,7 @@ export function buildRunRequest(argv: string[]): Record<string, unknown> {
     command,
     env,
     remove: one('rm') === 'true',
+    ...(one('init') === 'true' ? { init: true } : {}),
     network: one('network') ?? one('net') ?? 'none',
     ...(one('entrypoint') !== undefined ? { entrypoint: one('entrypoint') } : {}),
     ...(one('workdir') !== undefined ? { workdir: one('workdir') } : {}),

@@ -31,6 +31,9 @@ export class RunRequestDto {
 
   @IsBoolean() remove: boolean;
 
+  /** --init: the runtime's init is pid 1 and the command its child */
+  @IsOptional() @IsBoolean() init?: boolean;
+
   @IsIn(NETWORK_MODES, { message: 'network must be one of: none (slirp, bridge and named networks are not supported yet)' })
   network: string;
 

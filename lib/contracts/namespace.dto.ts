@@ -46,6 +46,25 @@ export class RunContainerDto {
   @IsIn(['none']) network: string;
 
   @IsOptional() @IsBoolean() readonlyRootfs?: boolean;
+
+  /** the runtime's own init as pid 1 (reaps orphans, forwards signals), as `docker run --init` */
+  @IsOptional() @IsBoolean() init?: boolean;
+}
+
+/**
+ * One more process in a running container (`docker exec`). What is not given is the container's:
+ * env entries are added to its environment (replacing the same keys), cwd and user default to its own.
+ */
+export class ExecContainerDto {
+  @Matches(CONTAINER_ID, { message: 'containerId must be 64 hex characters' }) containerId: string;
+
+  @IsArray() @ArrayMinSize(1, { message: 'no command given' }) @IsString({ each: true }) args: string[];
+
+  @IsOptional() @IsArray() @Matches(ENV_ENTRY, { each: true, message: 'env entries must be KEY=VALUE' }) env?: string[];
+
+  @IsOptional() @IsString() @Matches(/^\//, { message: 'working directory must be absolute' }) cwd?: string;
+  @IsOptional() @IsInt() @Min(0) uid?: number;
+  @IsOptional() @IsInt() @Min(0) gid?: number;
 }
 
 export class SignalContainerDto {

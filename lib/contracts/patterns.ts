@@ -20,6 +20,7 @@ export const NAMESPACE = {
   idMap: 'namespace.idmap',
   run: 'namespace.run',
   signal: 'namespace.signal',
+  exec: 'namespace.exec',
 } as const;
 
 export const NETWORK = {

@@ -81,6 +81,7 @@ export class RunFlow {
         mounts: net.mounts,
         cgroupPaths: cgroup.paths,
         network: req.network,
+        ...(req.init ? { init: true } : {}),
       };
       for await (const chunk of this.services.stream<RunChunk>('namespace', NAMESPACE.run, spec)) {
         if ('started' in chunk) this.store.update(id, { state: 'running', startedAt: new Date().toISOString() });

@@ -2,9 +2,31 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Observable } from 'rxjs';
 import { NAMESPACE } from '../../lib/contracts/patterns.js';
-import { RunContainerDto, SignalContainerDto } from '../../lib/contracts/namespace.dto.js';
-import type { IdMapInfo, RunChunk } from '../../lib/contracts/types.js';
+import { ExecContainerDto, RunContainerDto, SignalContainerDto } from '../../lib/contracts/namespace.dto.js';
+import type { ExitStatus, IdMapInfo, RunChunk } from '../../lib/contracts/types.js';
 import { ContainerRunner } from './container-runner.js';
+import type { RuntimeOutput } from './runtime-process.js';
+
+/** `started`, the output chunks, then one `exit`: the stream of a run or of an exec. */
+function streamProcess(containerId: string, start: (out: RuntimeOutput) => Promise<ExitStatus>): Observable<RunChunk> {
+  return new Observable<RunChunk>((sub) => {
+    let done: Promise<ExitStatus>;
+    try {
+      done = start({ onChunk: (stream, data) => sub.next({ stream, data: data.toString('base64') }) });
+    } catch (err) {
+      sub.error(err);
+      return;
+    }
+    sub.next({ containerId, started: true });
+    done.then(
+      (exit) => {
+        sub.next({ exit });
+        sub.complete();
+      },
+      (err) => sub.error(err),
+    );
+  });
+}
 
 @Controller()
 export class NamespaceController {
@@ -18,25 +40,13 @@ export class NamespaceController {
   /** Streams `started`, the output chunks, then one `exit`. */
   @MessagePattern(NAMESPACE.run)
   run(@Payload() req: RunContainerDto): Observable<RunChunk> {
-    return new Observable<RunChunk>((sub) => {
-      let done: Promise<unknown>;
-      try {
-        done = this.runner.start(req, {
-          onChunk: (stream, data) => sub.next({ stream, data: data.toString('base64') }),
-        });
-      } catch (err) {
-        sub.error(err);
-        return;
-      }
-      sub.next({ containerId: req.containerId, started: true });
-      done.then(
-        (exit) => {
-          sub.next({ exit: exit as never });
-          sub.complete();
-        },
-        (err) => sub.error(err),
-      );
-    });
+    return streamProcess(req.containerId, (out) => this.runner.start(req, out));
+  }
+
+  /** One more process in a running container: `started`, its output, then one `exit`. */
+  @MessagePattern(NAMESPACE.exec)
+  exec(@Payload() req: ExecContainerDto): Observable<RunChunk> {
+    return streamProcess(req.containerId, (out) => this.runner.exec(req, out));
   }
 
   @MessagePattern(NAMESPACE.signal)

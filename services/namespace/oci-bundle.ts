@@ -59,6 +59,7 @@ export function buildSpec(req: RunContainerDto, ids: IdMapInfo, overlayDriver: O
       'io.nestbox.overlay.workdir': req.rootfs.workDir,
       'io.nestbox.overlay.driver': overlayDriver,
       ...(req.cgroupPaths.length ? { 'io.nestbox.cgroup.paths': req.cgroupPaths.join(':') } : {}),
+      ...(req.init ? { 'io.nestbox.init': 'true' } : {}),
     },
     linux: {
       namespaces: ['pid', 'network', 'ipc', 'uts', 'mount', 'user', 'cgroup'].map((type) => ({ type })),

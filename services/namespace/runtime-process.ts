@@ -38,7 +38,8 @@ export class RuntimeProcess {
   }
 }
 
-function readStatus(file: string, code: number | null, signal: NodeJS.Signals | null): ExitStatus {
+/** The status file the runtime wrote; a runtime that died without one is a 125 of stage `runtime`. */
+export function readStatus(file: string, code: number | null, signal: NodeJS.Signals | null): ExitStatus {
   try {
     const s = JSON.parse(readFileSync(file, 'utf8')) as ExitStatus;
     if (typeof s.exitCode === 'number') return s;

@@ -43,3 +43,8 @@ test('the services start timeout comes from NESTBOX_START_TIMEOUT_MS, checked', 
     t.throws(() => startTimeoutMs(), { message: new RegExp(`NESTBOX_START_TIMEOUT_MS must be .* got '${bad.replace(/[.+-]/g, '\\$&')}'`) });
   }
 });
+
+test('run --init asks for the built-in init; without it the request has none', (t) => {
+  t.is(buildRunRequest(['--init', 'busybox']).init, true);
+  t.false('init' in buildRunRequest(['busybox']));
+});

@@ -1,0 +1,58 @@
+/**
+ * One `nestbox-runtime exec` into a running container: the process (an OCI process.json made
+ * from the container's own process and the request) in a file, the runtime started with the pid
+ * of the container's pid 1, its output as chunks, its exit status from the status file.
+ */
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../../lib/atomic-file.js';
+import { nativeBin } from '../../lib/paths.js';
+import type { ExecContainerDto } from '../../lib/contracts/namespace.dto.js';
+import type { ExitStatus } from '../../lib/contracts/types.js';
+import { readStatus, type RuntimeOutput } from './runtime-process.js';
+
+export type OciProcess = Record<string, unknown> & { env?: string[]; cwd?: string; user?: { uid: number; gid: number } };
+
+/** docker exec's rules: the container's process, then the request's args, env by key, cwd, user. */
+export function execProcessSpec(container: OciProcess, req: ExecContainerDto): OciProcess {
+  const env = new Map<string, string>();
+  for (const e of [...(container.env ?? []), ...(req.env ?? [])]) env.set(e.slice(0, e.indexOf('=')), e);
+  const user = container.user ?? { uid: 0, gid: 0 };
+  return {
+    ...container,
+    terminal: false,
+    args: req.args,
+    env: [...env.values()],
+    cwd: req.cwd ?? container.cwd ?? '/',
+    // -u UID alone means that uid with the container's gid, as docker with a numeric user
+    user: { uid: req.uid ?? user.uid, gid: req.gid ?? (req.uid !== undefined ? req.uid : user.gid) },
+  };
+}
+
+let sequence = 0;
+
+export class ExecProcess {
+  readonly done: Promise<ExitStatus>;
+
+  constructor(pid: number, process: OciProcess, containerDir: string, out: RuntimeOutput) {
+    const name = `exec-${globalThis.process.pid}-${++sequence}`;
+    const processFile = join(containerDir, `${name}.json`);
+    const statusFile = join(containerDir, `${name}.status.json`);
+    writeJsonAtomic(processFile, process, { mode: 0o600 });
+    const child = spawn(
+      nativeBin('nestbox-runtime'),
+      ['exec', '--pid', String(pid), '--process', processFile, '--status-file', statusFile],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout!.on('data', (d: Buffer) => out.onChunk('stdout', d));
+    child.stderr!.on('data', (d: Buffer) => out.onChunk('stderr', d));
+    this.done = new Promise<ExitStatus>((resolve) => {
+      child.on('error', (err) => resolve({ exitCode: 125, error: `cannot start the runtime: ${err.message}`, stage: 'setup' }));
+      child.on('close', (code, signal) => resolve(readStatus(statusFile, code, signal)));
+    }).finally(() => {
+      rmSync(processFile, { force: true });
+      rmSync(statusFile, { force: true });
+    });
+  }
+}

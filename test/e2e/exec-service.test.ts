@@ -1,0 +1,93 @@
+/**
+ * `run --init` end to end, and the namespace service's exec pattern driven over its real ZeroMQ
+ * endpoint while a container runs (the `nestbox exec` verb needs detached containers: until
+ * then, this is how the pattern is exercised). Root and rootless.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { NAMESPACE } from '../../lib/contracts/patterns.js';
+import type { RunChunk } from '../../lib/contracts/types.js';
+import { endpointOf } from '../../lib/paths.js';
+import { RpcClient } from '../../lib/transport/index.js';
+import { isRoot, rootlessUnavailable, unstage } from '../helpers/host.js';
+import { NestboxInstance } from '../helpers/nestbox.js';
+import { scaled } from '../helpers/time.js';
+
+type Kind = 'root' | 'rootless';
+const instances: Partial<Record<Kind, NestboxInstance>> = {};
+const skipWhy = { root: isRoot ? undefined : 'needs root', rootless: rootlessUnavailable() };
+
+test.before(() => {
+  if (!skipWhy.root) instances.root = NestboxInstance.root();
+  if (!skipWhy.rootless) instances.rootless = NestboxInstance.rootless();
+});
+test.after.always(async () => {
+  await Promise.all(Object.values(instances).map((i) => i.stop()));
+  unstage();
+});
+
+function each(title: string, fn: (t: ExecutionContext, nb: NestboxInstance) => Promise<void>) {
+  for (const kind of ['root', 'rootless'] as const) {
+    const why = skipWhy[kind];
+    if (why) test.skip(`${kind}: ${title} (skipped: ${why})`, () => undefined);
+    else test.serial(`${kind}: ${title}`, (t) => fn(t, instances[kind]!));
+  }
+}
+
+interface Collected { out: string; err: string; exit?: { exitCode: number; error?: string }; started: boolean }
+
+async function execIn(client: RpcClient, req: Record<string, unknown>): Promise<Collected> {
+  const r: Collected = { out: '', err: '', started: false };
+  for await (const chunk of client.stream<RunChunk>(NAMESPACE.exec, req)) {
+    if ('stream' in chunk) {
+      const text = Buffer.from(chunk.data, 'base64').toString();
+      if (chunk.stream === 'stdout') r.out += text;
+      else r.err += text;
+    } else if ('started' in chunk) r.started = true;
+    else if ('exit' in chunk) r.exit = chunk.exit;
+  }
+  return r;
+}
+
+/** the id of the one container of NB whose runtime has written its pid file */
+async function runningContainer(nb: NestboxInstance): Promise<string> {
+  const dir = join(nb.dataRoot, 'containers');
+  const until = Date.now() + scaled(30_000);
+  for (;;) {
+    const ids = existsSync(dir) ? readdirSync(dir).filter((id) => existsSync(join(dir, id, 'pid'))) : [];
+    if (ids.length === 1) return ids[0];
+    if (Date.now() > until) throw new Error(`no running container in ${dir}: ${JSON.stringify(ids)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+each('run --init: pid 1 is nestbox-init, the command pid 2, its exit code comes back', async (t, nb) => {
+  const r = await nb.cli(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'echo $$; cat /proc/1/comm; exit 3']);
+  t.is(r.stdout, '2\nnestbox-init\n', r.stderr);
+  t.is(r.code, 3);
+});
+
+each('namespace.exec runs a process in a running container: its namespaces, env, user, exit code', async (t, nb) => {
+  const run = nb.cli(['run', '--rm', '--hostname', 'box1', '-e', 'A=1', 'busybox', 'sh', '-c', 'echo up > /tmp/up; exec sleep 30']);
+  const id = await runningContainer(nb);
+  const client = new RpcClient({ service: 'namespace', endpoint: endpointOf('namespace', { env: { NESTBOX_RUNTIME_DIR: nb.runtimeDir } }) });
+  t.teardown(() => client.close());
+  try {
+    const r = await execIn(client, { containerId: id, args: ['sh', '-c', 'hostname; cat /tmp/up; cat /proc/1/comm; echo "$A $B"; id -u; pwd; exit 4'], env: ['B=2'], cwd: '/tmp', uid: 1000 });
+    t.true(r.started);
+    t.is(r.out, 'box1\nup\nsleep\n1 2\n1000\n/tmp\n', r.err);
+    t.deepEqual(r.exit, { exitCode: 4 });
+    const missing = await execIn(client, { containerId: id, args: ['nosuchcmd'] });
+    t.is(missing.exit?.exitCode, 127);
+    t.regex(missing.exit?.error ?? '', /executable file not found/);
+
+    await t.throwsAsync(execIn(client, { containerId: id, args: [] }), { message: /no command given/ });
+    await t.throwsAsync(execIn(client, { containerId: 'nope', args: ['true'] }), { message: /containerId must be 64 hex/ });
+    await t.throwsAsync(execIn(client, { containerId: id, args: ['true'], cwd: 'rel' }), { message: /working directory must be absolute/ });
+    await t.throwsAsync(execIn(client, { containerId: 'f'.repeat(64), args: ['true'] }), { message: /container ffffffffffff is not running/ });
+  } finally {
+    await client.request(NAMESPACE.signal, { containerId: id, signal: 9 });
+    await run;
+  }
+});
