@@ -269,12 +269,6 @@ both('the process is in the annotated cgroup before it runs; the cgroup namespac
   t.is(cg.line.exec(noNs.stdout)?.[1], `/${name}`);
 });
 
-both('process.terminal is refused clearly', async (t, mode) => {
-  const r = await runIn(t, mode, ['true'], (c) => (c.process.terminal = true));
-  t.is(r.code, 125);
-  t.deepEqual(r.status, { exitCode: 125, error: 'process.terminal: terminal not supported yet', stage: 'setup' });
-});
-
 both('an rlimit above the hard limit is refused, a lower one applies', async (t, mode) => {
   const high = await runIn(t, mode, ['true'], (c) => {
     c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 2 ** 40 }];
