@@ -3,14 +3,13 @@
  * caller over --console-socket (received here by the test tool nbx-console-relay), as root and
  * rootless.
  */
-import test from 'ava';
 import { readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Bundle, type Mode, both, makeBundle, readPid, registerRuntimeHooks, removeBundle, run, runtimeBin, waitFor, assertNoHostMounts } from '../helpers/runtime-bundle.js';
+import { type Bundle, type Config, type Mode, both, makeBundle, readPid, registerRuntimeHooks, removeBundle, run, runtimeBin, waitFor, assertNoHostMounts } from '../helpers/runtime-bundle.js';
 import { startWithConsole } from '../helpers/console.js';
 registerRuntimeHooks();
 
-function ttyBundle(mode: Mode, args: string[], edit?: (c: Record<string, any>) => void): Bundle { // eslint-disable-line @typescript-eslint/no-explicit-any
+function ttyBundle(mode: Mode, args: string[], edit?: (c: Config) => void): Bundle {
   return makeBundle(mode, args, (c, b) => {
     c.process.terminal = true;
     c.process.env.push('TERM=xterm');
