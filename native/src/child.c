@@ -14,6 +14,7 @@
 #include "process.h"
 #include "pty.h"
 #include "rootfs.h"
+#include "seccomp.h"
 #include "spec.h"
 #include "sync.h"
 #include "util.h"
@@ -70,6 +71,9 @@ void child_main(const struct nbx_spec *s, const struct ns_plan *p, int fd)
 		SETUP(pty_setup(s));
 
 	SETUP(process_limits(s));
+	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the capabilities go. */
+	if (s->seccomp && !s->no_new_privs)
+		SETUP(seccomp_apply(s->seccomp));
 	SETUP(process_identity(s));
 	process_environment(s);
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -84,6 +88,9 @@ void child_main(const struct nbx_spec *s, const struct ns_plan *p, int fd)
 		init_main(s, fd);
 	/* The container starts with the default dispositions and an empty mask, as under docker. */
 	signals_reset();
+	/* Last, so the filter only has to allow what the command itself does (and execve). */
+	if (s->seccomp && s->no_new_privs && seccomp_apply(s->seccomp) < 0)
+		fail(125, "setup");
 	int code = process_exec(s);
 	fail(code, "exec");
 }

@@ -56,6 +56,8 @@ struct nbx_caps {
 	uint64_t bounding, effective, permitted, inheritable, ambient;
 };
 
+struct nbx_seccomp; /* seccomp.h */
+
 struct nbx_spec {
 	char *bundle; /* absolute */
 
@@ -92,6 +94,7 @@ struct nbx_spec {
 	struct nbx_device *devices;
 	size_t ndevices;
 	struct strv masked, readonly;
+	struct nbx_seccomp *seccomp; /* linux.seccomp compiled; NULL = no filter */
 
 	/* annotations */
 	char *ov_lower, *ov_upper, *ov_work;

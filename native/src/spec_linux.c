@@ -1,5 +1,6 @@
 /* config.json: mounts, the linux section and the nestbox annotations (see spec.h). */
 #include "namespaces.h"
+#include "seccomp.h"
 #include "specjson.h"
 #include "util.h"
 
@@ -104,7 +105,8 @@ int parse_linux(json_t *root, struct nbx_spec *s)
 	if (parse_maps(lnx, "uidMappings", &s->uid_maps, &s->nuid_maps) < 0 ||
 	    parse_maps(lnx, "gidMappings", &s->gid_maps, &s->ngid_maps) < 0 ||
 	    get_strv(lnx, "maskedPaths", "linux.maskedPaths", &s->masked) < 0 ||
-	    get_strv(lnx, "readonlyPaths", "linux.readonlyPaths", &s->readonly) < 0)
+	    get_strv(lnx, "readonlyPaths", "linux.readonlyPaths", &s->readonly) < 0 ||
+	    seccomp_parse(json_object_get(lnx, "seccomp"), &s->seccomp) < 0)
 		return -1;
 
 	v = json_object_get(lnx, "devices");

@@ -10,8 +10,9 @@ import { writeJsonAtomic } from '../../lib/atomic-file.js';
 import type { IdMapInfo, OciMount } from '../../lib/contracts/types.js';
 import type { RunContainerDto } from '../../lib/contracts/namespace.dto.js';
 import type { OverlayDriver } from './overlay-driver.js';
+import { defaultSeccompProfile } from './seccomp-profile.js';
 
-const DEFAULT_MOUNTS: OciMount[] = [
+export const DEFAULT_MOUNTS: OciMount[] = [
   { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
   { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
   { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
@@ -20,22 +21,22 @@ const DEFAULT_MOUNTS: OciMount[] = [
   { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
 ];
 
-const DEVICES = [
+export const DEVICES = [
   ['/dev/null', 1, 3], ['/dev/zero', 1, 5], ['/dev/full', 1, 7],
   ['/dev/random', 1, 8], ['/dev/urandom', 1, 9], ['/dev/tty', 5, 0],
 ] as const;
 
 /** docker's default capability set: container root is powerful only inside its namespaces */
-const DEFAULT_CAPS = [
+export const DEFAULT_CAPS = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
   'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ];
 
-const MASKED_PATHS = [
+export const MASKED_PATHS = [
   '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
   '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
 ];
-const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 export function buildSpec(req: RunContainerDto, ids: IdMapInfo, overlayDriver: OverlayDriver): Record<string, unknown> {
   const p = req.process;
@@ -68,6 +69,7 @@ export function buildSpec(req: RunContainerDto, ids: IdMapInfo, overlayDriver: O
       devices: DEVICES.map(([path, major, minor]) => ({ path, type: 'c', major, minor, fileMode: 0o666, uid: 0, gid: 0 })),
       maskedPaths: MASKED_PATHS,
       readonlyPaths: READONLY_PATHS,
+      seccomp: defaultSeccompProfile(),
     },
   };
 }

@@ -30,6 +30,8 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { scaled } from './time.js';
 import { isRoot, projectRoot, rootlessUnavailable, stageProject, TEST_USER, unstage, userIds } from './host.js';
+import { DEFAULT_CAPS, DEFAULT_MOUNTS, DEVICES, MASKED_PATHS, READONLY_PATHS } from '../../services/namespace/oci-bundle.js';
+import { defaultSeccompProfile } from '../../services/namespace/seccomp-profile.js';
 
 
 export type Mode = 'root' | 'rootless';
@@ -202,6 +204,21 @@ export function makeBundle(mode: Mode, args: string[], edit?: (c: Config, b: Bun
     chownTree(base, owner);
   }
   return b;
+}
+
+/**
+ * Gives a bundle what the namespace service puts in every container's config.json (oci-bundle.ts):
+ * its mounts, devices, capabilities, no_new_privs, masked and read-only paths and seccomp filter.
+ * Pass it as makeBundle's edit (or call it first in one).
+ */
+export function serviceProfile(c: Config): void {
+  c.mounts = DEFAULT_MOUNTS.map((m) => ({ ...m, options: [...(m.options ?? [])] }));
+  c.process.noNewPrivileges = true;
+  c.process.capabilities = { bounding: [...DEFAULT_CAPS], effective: [...DEFAULT_CAPS], permitted: [...DEFAULT_CAPS] };
+  c.linux.devices = DEVICES.map(([path, major, minor]) => ({ path, type: 'c', major, minor, fileMode: 0o666, uid: 0, gid: 0 }));
+  c.linux.maskedPaths = [...MASKED_PATHS];
+  c.linux.readonlyPaths = [...READONLY_PATHS];
+  c.linux.seccomp = defaultSeccompProfile();
 }
 
 export function removeBundle(b: Bundle): void {
