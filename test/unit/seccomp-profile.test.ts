@@ -1,0 +1,70 @@
+/**
+ * The seccomp profile the namespace service writes (seccomp-profile.ts): what it must never
+ * allow, how clone/unshare flags are filtered, and that every bundle carries it.
+ */
+import test from 'ava';
+import { allowedSyscalls, defaultSeccompProfile, ENOSYS, EPERM, PTRACE_ALLOWED_REQUESTS } from '../../services/namespace/seccomp-profile.js';
+import { buildSpec } from '../../services/namespace/oci-bundle.js';
+import type { RunContainerDto } from '../../lib/contracts/namespace.dto.js';
+
+/** reach past the container's namespaces or into the kernel: never allowed unconditionally */
+const NEVER = [
+  'mount', 'umount', 'umount2', 'pivot_root', 'move_mount', 'open_tree', 'fsopen', 'fsconfig', 'fsmount', 'fspick', 'mount_setattr',
+  'unshare', 'setns', 'clone', 'clone3', 'ptrace', 'process_vm_readv', 'process_vm_writev', 'kcmp',
+  'keyctl', 'add_key', 'request_key', 'bpf', 'perf_event_open', 'kexec_load', 'kexec_file_load',
+  'init_module', 'finit_module', 'delete_module', 'create_module', 'reboot', 'swapon', 'swapoff', 'acct',
+  'settimeofday', 'clock_settime', 'clock_adjtime', 'adjtimex', 'syslog', 'iopl', 'ioperm', 'open_by_handle_at',
+  'userfaultfd', 'io_uring_setup', 'io_uring_enter', 'io_uring_register', 'quotactl', 'lookup_dcookie', 'vhangup',
+  'personality', 'sethostname', 'setdomainname', 'fanotify_init', 'nfsservctl', 'uselib', 'ustat', 'sysfs', '_sysctl',
+  'modify_ldt', 'vm86', 'vm86old', 'mbind', 'migrate_pages', 'move_pages',
+];
+
+test('the default is EPERM; nothing that reaches past the namespaces is allowed outright', (t) => {
+  const p = defaultSeccompProfile('x64');
+  t.is(p.defaultAction, 'SCMP_ACT_ERRNO');
+  t.is(p.defaultErrnoRet, EPERM);
+  const allowed = new Set(allowedSyscalls());
+  t.deepEqual(NEVER.filter((n) => allowed.has(n)), []);
+  t.is(allowed.size, allowedSyscalls().length, 'no name listed twice');
+  t.deepEqual(p.syscalls[0], { names: allowedSyscalls(), action: 'SCMP_ACT_ALLOW' });
+});
+
+test('clone is allowed only without namespace flags; unshare also without CLONE_NEWTIME; clone3 is ENOSYS', (t) => {
+  const p = defaultSeccompProfile('x64');
+  const rule = (name: string) => p.syscalls.find((s) => s.names.includes(name))!;
+  // CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
+  t.deepEqual(rule('clone').args, [{ index: 0, value: 0x7e020000, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }]);
+  t.deepEqual(rule('unshare').args, [{ index: 0, value: 0x7e020080, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }]);
+  t.deepEqual(rule('clone3'), { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS });
+});
+
+test('ptrace: requests on one\'s own tracee only, never PTRACE_ATTACH or PTRACE_SEIZE', (t) => {
+  const p = defaultSeccompProfile('x64');
+  const values = p.syscalls.find((s) => s.names.includes('ptrace'))!.args!.map((a) => a.value);
+  t.deepEqual(values, PTRACE_ALLOWED_REQUESTS);
+  t.false(values.includes(16), 'PTRACE_ATTACH');
+  t.false(values.includes(0x4206), 'PTRACE_SEIZE');
+  t.true(values.includes(0), 'PTRACE_TRACEME');
+});
+
+test('the native architecture only', (t) => {
+  t.deepEqual(defaultSeccompProfile('x64').architectures, ['SCMP_ARCH_X86_64']);
+  t.deepEqual(defaultSeccompProfile('arm64').architectures, ['SCMP_ARCH_AARCH64']);
+  t.deepEqual(defaultSeccompProfile('riscv64').architectures, []);
+});
+
+test('every bundle the service writes carries the profile, with no_new_privs and docker\'s capabilities', (t) => {
+  const req = {
+    process: { args: ['true'], env: [], cwd: '/', uid: 0, gid: 0 },
+    rootfs: { lowerDirs: ['/l'], upperDir: '/u', workDir: '/w', mergedDir: '/m' },
+    hostname: 'h',
+    mounts: [],
+    cgroupPaths: [],
+  } as unknown as RunContainerDto;
+  const ids = { uidMappings: [], gidMappings: [], rootUid: 0, rootGid: 0 };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const spec = buildSpec(req, ids, 'kernel') as any;
+  t.deepEqual(spec.linux.seccomp, defaultSeccompProfile());
+  t.true(spec.process.noNewPrivileges);
+  t.false(spec.process.capabilities.bounding.includes('CAP_SYS_ADMIN'));
+});
