@@ -118,6 +118,12 @@ const ALLOWED: Record<string, string[]> = {
     'setsockopt', 'getsockopt',
   ],
   random: ['getrandom'],
+  // Newer kernels' variants of calls allowed above (skipped by a libseccomp too old to know them,
+  // and then EPERM like any unknown syscall: see native/README.md).
+  newer: [
+    'fchmodat2', 'cachestat', 'futex_wake', 'futex_wait', 'futex_requeue', 'map_shadow_stack', 'mseal',
+    'getxattrat', 'setxattrat', 'listxattrat', 'removexattrat',
+  ],
 };
 
 /**

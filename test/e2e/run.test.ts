@@ -106,6 +106,15 @@ each('ps lists only the container, with the command as PID 1', async (t, nb) => 
   t.deepEqual(rows, [['1', 'ps', '-o', 'pid,args']]);
 });
 
+each('the process has docker\'s capabilities, no_new_privs and the seccomp filter', async (t, nb) => {
+  const r = await nb.cli(['run', '--rm', 'busybox', 'grep', '-E', '^(CapEff|NoNewPrivs|Seccomp):', '/proc/self/status']);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout.replace(/[ \t]+/g, ' '), 'CapEff: 00000000a80425fb\nNoNewPrivs: 1\nSeccomp: 2\n');
+  const u = await nb.cli(['run', '--rm', 'busybox', 'unshare', '-U', 'true']);
+  t.is(u.code, 1);
+  t.regex(u.stderr, /unshare\(0x10000000\): Operation not permitted/);
+});
+
 each('touch /x writes into the container layer only, and --rm leaves nothing', async (t, nb) => {
   t.false(existsSync('/x'), 'precondition: the host has no /x');
   const r = await nb.cli(['run', '--rm', 'busybox', 'sh', '-c', 'touch /x && ls /x']);
