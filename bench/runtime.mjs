@@ -2,7 +2,7 @@
 // The native runtime alone (no services), side by side with the tools that do the same job, in
 // one run: start-to-exit of `true` in a fresh user+pid+mount+uts+ipc+net+cgroup namespace set.
 //   - nestbox-runtime: the bundle the namespace service writes (overlay root, pivot_root, /proc,
-//     /dev, /sys, masks, capabilities), without cgroups;
+//     /dev, /sys, masks, capabilities, seccomp), without cgroups;
 //   - unshare(1) with the same namespaces (no root change, no mounts: the floor), and rootless
 //     also with --map-auto (the subordinate ranges through newuidmap, as ours maps them);
 //   - bwrap and runc where installed (runc as the unprivileged user: as root on a v1 host it
