@@ -8,7 +8,8 @@
  * new mount API), attaching to another process (ptrace ATTACH/SEIZE, process_vm_*, kcmp),
  * keyrings, bpf, perf_event_open, kexec, modules, reboot, swap, clocks, accounting, quotas,
  * syslog, raw I/O ports, open_by_handle_at, userfaultfd, io_uring, personalities other than the
- * harmless ones, and obsolete syscalls. clone3 gets ENOSYS: its flags live in memory a filter
+ * harmless ones, obsolete syscalls, and the TIOCSTI ioctl (typing into a terminal the container
+ * inherited). clone3 gets ENOSYS: its flags live in memory a filter
  * cannot read, so libc must fall back to clone, whose flags are checked.
  */
 
@@ -55,7 +56,7 @@ const ALLOWED: Record<string, string[]> = {
     'open', 'openat', 'openat2', 'creat', 'close', 'close_range', 'lseek', '_llseek', 'dup', 'dup2', 'dup3',
     'fcntl', 'fcntl64', 'flock', 'fsync', 'fdatasync', 'sync', 'syncfs', 'sync_file_range', 'sync_file_range2',
     'truncate', 'truncate64', 'ftruncate', 'ftruncate64', 'fallocate', 'fadvise64', 'fadvise64_64', 'arm_fadvise64_64',
-    'readahead', 'sendfile', 'sendfile64', 'splice', 'tee', 'vmsplice', 'copy_file_range', 'ioctl',
+    'readahead', 'sendfile', 'sendfile64', 'splice', 'tee', 'vmsplice', 'copy_file_range',
   ],
   metadata: [
     'stat', 'stat64', 'lstat', 'lstat64', 'fstat', 'fstat64', 'newfstatat', 'fstatat64', 'statx', 'statfs',
@@ -136,6 +137,24 @@ export const PTRACE_ALLOWED_REQUESTS = [
   0x4200, 0x4201, 0x4202, 0x4203, 0x4204, 0x4205, 0x4207, 0x4208, 0x4209, 0x420a, 0x420b, 0x420e, 0x420f,
 ];
 
+/** TIOCSTI: pushes a byte into a terminal's input, as if typed: into the caller's shell, from a container that inherited its terminal. */
+export const TIOCSTI = 0x5412;
+
+/**
+ * ioctl with any request but TIOCSTI. The kernel reads the request as 32 bits, so 1<<32|TIOCSTI
+ * is TIOCSTI too: the filter compares the low 32 bits only. An allowlist cannot say "not equal
+ * under a mask", so it says "differs in some low bit": one rule per bit (ORed), each matching the
+ * requests whose bit k is not TIOCSTI's bit k.
+ */
+function ioctlWithoutTiocsti(): SeccompArg[] {
+  const args: SeccompArg[] = [];
+  for (let k = 0; k < 32; k++) {
+    const bit = 2 ** k;
+    args.push({ index: 1, value: bit, valueTwo: TIOCSTI & bit ? 0 : bit, op: 'SCMP_CMP_MASKED_EQ' });
+  }
+  return args;
+}
+
 /** personality(2) values docker also allows: Linux, with ADDR_NO_RANDOMIZE and/or UNAME26, and the query. */
 const PERSONALITIES = [0x0, 0x0008, 0x20000, 0x20008, 0xffffffff];
 
@@ -180,6 +199,7 @@ export function defaultSeccompProfile(arch: string = process.arch): SeccompProfi
       { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS },
       // One rule per value (the same index repeated: ORed).
       { names: ['personality'], action: 'SCMP_ACT_ALLOW', args: PERSONALITIES.map((value) => ({ index: 0, value, op: 'SCMP_CMP_EQ' as const })) },
+      { names: ['ioctl'], action: 'SCMP_ACT_ALLOW', args: ioctlWithoutTiocsti() },
       { names: ['ptrace'], action: 'SCMP_ACT_ALLOW', args: PTRACE_ALLOWED_REQUESTS.map((value) => ({ index: 0, value, op: 'SCMP_CMP_EQ' as const })) },
     ],
   };

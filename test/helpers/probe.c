@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
@@ -184,6 +185,14 @@ int main(int argc, char **argv)
 #else
 		return report((errno = ENOSYS, -1));
 #endif
+	}
+	if (!strcmp(op, "tiocsti")) { /* push a newline into stdin's terminal */
+		char c = '\n';
+		return report(ioctl(0, TIOCSTI, &c));
+	}
+	if (!strcmp(op, "tiocsti-high")) { /* the same with bit 32 set: the kernel reads 32 bits */
+		char c = '\n';
+		return report(syscall(SYS_ioctl, 0, (1UL << 32) | TIOCSTI, &c));
 	}
 	if (!strcmp(op, "ids")) {
 		uid_t r, e, s;

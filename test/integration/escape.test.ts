@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  type Bundle, type Config, type Mode, registerRuntimeHooks, both, makeBundle, removeBundle, run, assertNoHostMounts, serviceProfile,
+  type Bundle, type Config, type Mode, registerRuntimeHooks, both, makeBundle, removeBundle, run, assertNoHostMounts, serviceProfile, start, finish,
 } from '../helpers/runtime-bundle.js';
 import { installProbe, registerProbeHooks } from '../helpers/probe.js';
 import type { ExecutionContext } from 'ava';
@@ -219,4 +219,39 @@ both('(control) without no_new_privs the same binary does run setuid', async (t,
   // is still not host root.
   const { got } = await setuidAttempt(t, mode, false);
   t.is(got.ids, 'ruid=1000 euid=0 suid=0');
+});
+
+/**
+ * Runs the probe's TIOCSTI attempts with the runtime on a terminal (script(1) gives it one as its
+ * controlling terminal, as when someone runs it from a shell): a container that inherits the
+ * terminal could otherwise type commands into the caller's shell.
+ */
+async function tiocsti(t: ExecutionContext, mode: Mode, filter: boolean): Promise<string[]> {
+  const b = makeBundle(mode, ['sh', '-c', 'probe tiocsti; probe tiocsti-high'], (c, bb) => {
+    serviceProfile(c);
+    if (!filter) delete c.linux.seccomp;
+    installProbe(bb.lower);
+  });
+  t.teardown(() => removeBundle(b));
+  const onTerminal = ['bash', '-c', 'exec script -qec "$(printf "%q " "$@")" /dev/null', 'bash'];
+  const r = await finish(b, start(b, [], true, { prefix: onTerminal }));
+  assertNoHostMounts(t, b);
+  t.is(r.code, 0, `${r.stderr} ${JSON.stringify(r.status)}`);
+  return r.stdout.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+}
+
+both('a container on the caller\'s terminal cannot type into it (TIOCSTI)', async (t, mode) => {
+  t.deepEqual(await tiocsti(t, mode, true), ['errno EPERM', 'errno EPERM']);
+});
+
+both('(control) without the filter TIOCSTI reaches the terminal', async (t, mode) => {
+  // The kernel itself refuses it with EIO where dev.tty.legacy_tiocsti is 0 (6.2+).
+  let legacy = true;
+  try {
+    legacy = readFileSync('/proc/sys/dev/tty/legacy_tiocsti', 'utf8').trim() === '1';
+  } catch {
+    // older kernels: always allowed
+  }
+  const want = legacy ? 'ok' : 'errno EIO';
+  t.deepEqual(await tiocsti(t, mode, false), [want, want]);
 });

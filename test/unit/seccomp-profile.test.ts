@@ -3,7 +3,7 @@
  * allow, how clone/unshare flags are filtered, and that every bundle carries it.
  */
 import test from 'ava';
-import { allowedSyscalls, defaultSeccompProfile, ENOSYS, EPERM, PTRACE_ALLOWED_REQUESTS } from '../../services/namespace/seccomp-profile.js';
+import { allowedSyscalls, defaultSeccompProfile, ENOSYS, EPERM, PTRACE_ALLOWED_REQUESTS, TIOCSTI } from '../../services/namespace/seccomp-profile.js';
 import { buildSpec } from '../../services/namespace/oci-bundle.js';
 import type { RunContainerDto } from '../../lib/contracts/namespace.dto.js';
 
@@ -67,4 +67,16 @@ test('every bundle the service writes carries the profile, with no_new_privs and
   t.deepEqual(spec.linux.seccomp, defaultSeccompProfile());
   t.true(spec.process.noNewPrivileges);
   t.false(spec.process.capabilities.bounding.includes('CAP_SYS_ADMIN'));
+});
+
+test('ioctl: every request but TIOCSTI, compared on the 32 bits the kernel reads', (t) => {
+  const rule = defaultSeccompProfile('x64').syscalls.find((s) => s.names.includes('ioctl'))!;
+  t.false(allowedSyscalls().includes('ioctl'), 'not allowed unconditionally');
+  // the rules are ORed (one index repeated): allowed when any (arg & value) == valueTwo
+  const allowed = (req: bigint) => rule.args!.some((a) => (req & BigInt(a.value)) === BigInt(a.valueTwo ?? 0));
+  t.false(allowed(BigInt(TIOCSTI)));
+  t.false(allowed((1n << 32n) | BigInt(TIOCSTI)), 'high bits do not sneak TIOCSTI through');
+  for (const req of [0x5401n /* TCGETS */, 0x5413n /* TIOCGWINSZ */, 0x541bn /* FIONREAD */, 0x5411n, 0x5410n, 0x80045430n, 0xc0045877n]) {
+    t.true(allowed(req), req.toString(16));
+  }
 });
