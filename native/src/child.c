@@ -84,13 +84,16 @@ void child_main(const struct nbx_spec *s, const struct ns_plan *p, int fd)
 		_exit(125);
 	/* Credentials changed since the first prctl, which clears the parent-death signal. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/*
+	 * Last, so the filter only has to allow what the command does (and execve), but before the
+	 * init forks: every process of the container runs under it, its pid 1 too (as tini under docker).
+	 */
+	if (s->seccomp && s->no_new_privs && seccomp_apply(s->seccomp) < 0)
+		fail(125, "setup");
 	if (s->init)
 		init_main(s, fd);
 	/* The container starts with the default dispositions and an empty mask, as under docker. */
 	signals_reset();
-	/* Last, so the filter only has to allow what the command itself does (and execve). */
-	if (s->seccomp && s->no_new_privs && seccomp_apply(s->seccomp) < 0)
-		fail(125, "setup");
 	int code = process_exec(s);
 	fail(code, "exec");
 }

@@ -9,6 +9,7 @@
 #include "cgroup_join.h"
 #include "namespaces.h"
 #include "process.h"
+#include "seccomp.h"
 #include "pty.h"
 #include "spec.h"
 #include "sync.h"
@@ -117,7 +118,12 @@ static void __attribute__((noreturn)) process_main(const struct nbx_spec *s, int
 	/* Until the runtime has our pid from the joiner, our messages would come before it. */
 	if (sync_expect(fd, SYNC_GO) < 0)
 		_exit(125);
-	if ((s->terminal && pty_setup(s) < 0) || process_limits(s) < 0 || process_identity(s) < 0)
+	if ((s->terminal && pty_setup(s) < 0) || process_limits(s) < 0)
+		child_fail(fd, 125, "setup");
+	/* As in run (child.c): without no_new_privs the filter goes on while we have CAP_SYS_ADMIN. */
+	if (s->seccomp && !s->no_new_privs && seccomp_apply(s->seccomp) < 0)
+		child_fail(fd, 125, "setup");
+	if (process_identity(s) < 0)
 		child_fail(fd, 125, "setup");
 	process_environment(s);
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
@@ -128,6 +134,8 @@ static void __attribute__((noreturn)) process_main(const struct nbx_spec *s, int
 		_exit(125);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* cleared by the credential change */
 	signals_reset();
+	if (s->seccomp && s->no_new_privs && seccomp_apply(s->seccomp) < 0)
+		child_fail(fd, 125, "setup");
 	int code = process_exec(s);
 	child_fail(fd, code, "exec");
 }

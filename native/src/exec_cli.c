@@ -1,5 +1,6 @@
 /* The command line of `nestbox-runtime exec` (see exec.h): options, the process, the report. */
 #include "exec.h"
+#include "seccomp.h"
 #include "spec.h"
 #include "status.h"
 #include "util.h"
@@ -62,7 +63,7 @@ static void default_process(struct nbx_spec *s, char **args, int n)
 
 int exec_main(int argc, char **argv)
 {
-	const char *pid_arg = NULL, *process = NULL, *v;
+	const char *pid_arg = NULL, *process = NULL, *config = NULL, *v;
 	struct exec_opts o = {0};
 	char msg[NBX_ERRLEN];
 	int cmd_at = -1, missing = 0;
@@ -78,6 +79,8 @@ int exec_main(int argc, char **argv)
 			pid_arg = v;
 		else if ((v = opt(argc, argv, &i, "--process", &missing)))
 			process = v;
+		else if ((v = opt(argc, argv, &i, "--config", &missing)))
+			config = v;
 		else if ((v = opt(argc, argv, &i, "--console-socket", &missing)))
 			o.console_socket = v;
 		else if ((v = opt(argc, argv, &i, "--pid-file", &missing)))
@@ -113,6 +116,12 @@ int exec_main(int argc, char **argv)
 	}
 	if (!process)
 		default_process(&spec, argv + cmd_at, nargs);
+	/* The container's seccomp filter, which a process.json does not carry. */
+	if (config && seccomp_from_config(config, &spec.seccomp) < 0) {
+		struct nbx_result r = {.exit_code = 125, .stage = "setup"};
+		snprintf(r.error, sizeof r.error, "%s", nbx_err);
+		return report(&r);
+	}
 
 	struct nbx_result r;
 	exec_run(&spec, &o, &r);

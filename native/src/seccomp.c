@@ -290,6 +290,24 @@ int seccomp_parse(json_t *v, struct nbx_seccomp **out)
 	return 0;
 }
 
+int seccomp_from_config(const char *file, struct nbx_seccomp **out)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+	*out = NULL;
+	if (!root)
+		return jerr.line < 0 ? nbx_fail("%s: %s", file, jerr.text) : nbx_fail("%s: line %d: %s", file, jerr.line, jerr.text);
+	json_t *lnx = json_object_get(root, "linux");
+	int rc = seccomp_parse(json_is_object(lnx) ? json_object_get(lnx, "seccomp") : NULL, out);
+	json_decref(root);
+	if (rc < 0 && !strncmp(nbx_err, "config.json: ", 13)) {
+		char msg[NBX_ERRLEN];
+		snprintf(msg, sizeof msg, "%s", nbx_err + 13);
+		return nbx_fail("%.200s: %s", file, msg);
+	}
+	return rc;
+}
+
 int seccomp_apply(const struct nbx_seccomp *sc)
 {
 	int rc = seccomp_load(sc->ctx);

@@ -17,6 +17,12 @@ struct nbx_seccomp;
 int seccomp_parse(json_t *v, struct nbx_seccomp **out);
 
 /*
+ * The linux.seccomp of the config.json FILE (exec: the container's own filter). No section:
+ * *out NULL. -1 with nbx_err ("FILE: linux.seccomp...: ...") on error.
+ */
+int seccomp_from_config(const char *file, struct nbx_seccomp **out);
+
+/*
  * Loads the filter into the kernel for this thread. Without no_new_privs this needs
  * CAP_SYS_ADMIN in the current user namespace, so the child then loads it before dropping
  * capabilities. -1 with nbx_err on failure.

@@ -42,7 +42,8 @@ export class ExecProcess {
     writeJsonAtomic(processFile, process, { mode: 0o600 });
     const child = spawn(
       nativeBin('nestbox-runtime'),
-      ['exec', '--pid', String(pid), '--process', processFile, '--status-file', statusFile],
+      // --config: the container's seccomp filter, which a process.json does not carry
+      ['exec', '--pid', String(pid), '--process', processFile, '--config', join(containerDir, 'bundle', 'config.json'), '--status-file', statusFile],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout!.on('data', (d: Buffer) => out.onChunk('stdout', d));
