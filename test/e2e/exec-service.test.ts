@@ -81,6 +81,10 @@ each('namespace.exec runs a process in a running container: its namespaces, env,
     const missing = await execIn(client, { containerId: id, args: ['nosuchcmd'] });
     t.is(missing.exit?.exitCode, 127);
     t.regex(missing.exit?.error ?? '', /executable file not found/);
+    // the container's seccomp filter applies to what exec starts in it too
+    const filtered = await execIn(client, { containerId: id, args: ['sh', '-c', 'grep Seccomp: /proc/self/status; unshare -U true'] });
+    t.is(filtered.out, 'Seccomp:\t2\n', filtered.err);
+    t.regex(filtered.err, /unshare\(0x10000000\): Operation not permitted/);
 
     await t.throwsAsync(execIn(client, { containerId: id, args: [] }), { message: /no command given/ });
     await t.throwsAsync(execIn(client, { containerId: 'nope', args: ['true'] }), { message: /containerId must be 64 hex/ });
