@@ -84,6 +84,8 @@ void init_main(const struct nbx_spec *s, int sync_fd)
 	if (getpid() != 1)
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
+	/* Before the fork: the command may look at /proc/1 as soon as it runs. */
+	set_title();
 	pid_t cmd = fork();
 	if (cmd < 0) {
 		nbx_fail_errno("init: fork the command");
@@ -94,7 +96,6 @@ void init_main(const struct nbx_spec *s, int sync_fd)
 		command_main(s, sync_fd);
 	/* The runtime learns that the exec happened from EOF: only the command may hold the socket. */
 	close(sync_fd);
-	set_title();
 
 	for (;;) {
 		siginfo_t si;
