@@ -2,7 +2,7 @@
  * The container's side of the setup, in order (see native/README.md):
  *   wait for GO -> become container root -> cgroup ns -> hostname -> lo up ->
  *   rootfs mount -> mounts -> devices -> pivot_root -> masks -> read-only root -> rlimits ->
- *   cwd/user/caps -> env -> READY/ACK -> unblock signals -> exec.
+ *   cwd/user/caps -> env -> no_new_privs -> READY/ACK -> seccomp -> (init) -> unblock signals -> exec.
  * Every step before exec reports failure to the parent, which turns it into exit code 125.
  */
 #include "child.h"
