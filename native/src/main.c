@@ -3,12 +3,15 @@
  *   nestbox-runtime run [--bundle DIR] [--status-file FILE] [--pid-file FILE] [--console-socket PATH] ID
  *   nestbox-runtime exec --pid PID (--process FILE | -- CMD...) [...]   (exec.h)
  *   nestbox-runtime check overlay --dir DIR     (prints the overlay driver that works: kernel|fuse)
+ *   nestbox-runtime keeper --pid-file FILE --uid-map C:H:S... --gid-map C:H:S...   (keeper.h)
+ *   nestbox-runtime join --pid PID [--start-time T] -- CMD [ARGS...]
  * Exit code: the container's, 128+N for signal N, 125 runtime failure, 126 cannot execute,
  * 127 command not found. With --status-file nothing of ours goes to stderr (it is the
  * container's); the status file says what happened instead.
  */
 #include "check_overlay.h"
 #include "exec.h"
+#include "keeper.h"
 #include "runtime.h"
 #include "spec.h"
 #include "status.h"
@@ -31,6 +34,8 @@ static void usage(FILE *f)
 		   "       nestbox-runtime exec --pid PID (--process FILE | -- CMD [ARG...]) [--console-socket PATH]\n"
 		   "                            [--status-file FILE] [--pid-file FILE]\n"
 		   "       nestbox-runtime check overlay --dir DIR\n"
+		   "       nestbox-runtime keeper --pid-file FILE --uid-map C:H:S... --gid-map C:H:S...\n"
+		   "       nestbox-runtime join --pid PID [--start-time T] -- CMD [ARGS...]\n"
 		   "       nestbox-runtime --version\n");
 }
 
@@ -133,6 +138,10 @@ int main(int argc, char **argv)
 		return check_main(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "exec"))
 		return exec_main(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "keeper"))
+		return keeper_main(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "join"))
+		return join_main(argc, argv);
 	if (argc < 2 || strcmp(argv[1], "run")) {
 		usage(stderr);
 		return 125;
