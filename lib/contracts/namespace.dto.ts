@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import {
-  ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Min, ValidateNested, IsBoolean,
+  ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested, IsBoolean,
 } from 'class-validator';
 import { CONTAINER_ID, ENV_ENTRY, HOSTNAME } from './validators.js';
 
@@ -70,4 +70,10 @@ export class ExecContainerDto {
 export class SignalContainerDto {
   @Matches(CONTAINER_ID, { message: 'containerId must be 64 hex characters' }) containerId: string;
   @IsInt() @Min(1) signal: number;
+}
+
+export class KeeperRequestDto {
+  /** what the keeper is wanted for, named in the service's log when one is started */
+  @IsOptional() @IsString() @MaxLength(80) @Matches(/^[\w .,:/-]*$/, { message: 'purpose must be plain words' })
+  purpose?: string;
 }

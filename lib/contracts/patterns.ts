@@ -21,6 +21,8 @@ export const NAMESPACE = {
   run: 'namespace.run',
   signal: 'namespace.signal',
   exec: 'namespace.exec',
+  /** the live keeper namespace, started or replaced when needed (storage work runs in it) */
+  keeper: 'namespace.keeper',
 } as const;
 
 export const NETWORK = {

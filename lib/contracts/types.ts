@@ -19,6 +19,18 @@ export interface IdMapInfo {
   warning?: string;
 }
 
+/** The user's keeper namespace (services/namespace/keeper.ts), for `nestbox-runtime join`. */
+export interface KeeperInfo {
+  pid: number;
+  /** /proc/PID/stat field 22: with the pid, what identifies the keeper */
+  startTime: number;
+  /** the maps of its user namespace (the containers' maps) */
+  uidMappings: IdMapping[];
+  gidMappings: IdMapping[];
+  /** true when this request started it (a first use, or the previous one had died) */
+  started: boolean;
+}
+
 export interface ImageConfig {
   Env?: string[];
   Cmd?: string[];

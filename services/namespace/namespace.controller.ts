@@ -2,9 +2,10 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Observable } from 'rxjs';
 import { NAMESPACE } from '../../lib/contracts/patterns.js';
-import { ExecContainerDto, RunContainerDto, SignalContainerDto } from '../../lib/contracts/namespace.dto.js';
-import type { ExitStatus, IdMapInfo, RunChunk } from '../../lib/contracts/types.js';
+import { ExecContainerDto, KeeperRequestDto, RunContainerDto, SignalContainerDto } from '../../lib/contracts/namespace.dto.js';
+import type { ExitStatus, IdMapInfo, KeeperInfo, RunChunk } from '../../lib/contracts/types.js';
 import { ContainerRunner } from './container-runner.js';
+import { Keeper } from './keeper.js';
 import type { RuntimeOutput } from './runtime-process.js';
 
 /** `started`, the output chunks, then one `exit`: the stream of a run or of an exec. */
@@ -30,7 +31,10 @@ function streamProcess(containerId: string, start: (out: RuntimeOutput) => Promi
 
 @Controller()
 export class NamespaceController {
-  constructor(@Inject(ContainerRunner) private readonly runner: ContainerRunner) {}
+  constructor(
+    @Inject(ContainerRunner) private readonly runner: ContainerRunner,
+    @Inject(Keeper) private readonly keeper: Keeper,
+  ) {}
 
   @MessagePattern(NAMESPACE.idMap)
   idMap(): IdMapInfo {
@@ -47,6 +51,12 @@ export class NamespaceController {
   @MessagePattern(NAMESPACE.exec)
   exec(@Payload() req: ExecContainerDto): Observable<RunChunk> {
     return streamProcess(req.containerId, (out) => this.runner.exec(req, out));
+  }
+
+  /** The live keeper namespace (started or replaced when needed), for storage work. */
+  @MessagePattern(NAMESPACE.keeper)
+  ensureKeeper(@Payload() req: KeeperRequestDto): KeeperInfo {
+    return this.keeper.ensure(req.purpose);
   }
 
   @MessagePattern(NAMESPACE.signal)

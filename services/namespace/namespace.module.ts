@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { DataLayout } from '../../lib/data-layout.js';
-import { dataRoot, nativeBin } from '../../lib/paths.js';
+import { join } from 'node:path';
+import { dataRoot, nativeBin, runtimeDir } from '../../lib/paths.js';
 import { healthController } from '../../lib/service-host.js';
 import { ContainerRunner } from './container-runner.js';
+import { Keeper } from './keeper.js';
 import { NamespaceController } from './namespace.controller.js';
 import { chooseOverlayDriver, describeChoice } from './overlay-driver.js';
 
@@ -16,6 +18,14 @@ function createRunner(): ContainerRunner {
 
 @Module({
   controllers: [NamespaceController, healthController('namespace')],
-  providers: [{ provide: ContainerRunner, useFactory: createRunner }],
+  providers: [
+    { provide: ContainerRunner, useFactory: createRunner },
+    // recorded in the runtime dir: it outlives the service (adopted on restart), not a reboot
+    {
+      provide: Keeper,
+      inject: [ContainerRunner],
+      useFactory: (runner: ContainerRunner) => new Keeper(nativeBin('nestbox-runtime'), join(runtimeDir(), 'keeper.pid'), () => runner.ids()),
+    },
+  ],
 })
 export class NamespaceModule {}

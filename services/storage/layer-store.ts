@@ -1,20 +1,28 @@
 /**
  * Content-addressed extracted layers: layers/<hex of diffID>/ holds the tree of one uncompressed
- * layer tar, owned by the host ids of container root, so overlay copy-up inside the container's
- * user namespace works (STACK.md: unmapped owners make copy-up fail with EOVERFLOW).
+ * layer tar with the tar's owners as the containers' user namespace maps them (extracted inside
+ * the keeper namespace: uid 1000 in the image is subuid_base+999 on the host and 1000 in every
+ * container), so overlay copy-up inside a container works (STACK.md: unmapped owners make
+ * copy-up fail with EOVERFLOW).
  */
-import { existsSync, mkdtempSync, renameSync, rmSync, chmodSync, chownSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tar from 'tar';
 import { NestboxError } from '../../lib/errors.js';
 import { DataLayout } from '../../lib/data-layout.js';
+import { removeTree } from '../../lib/remove-tree.js';
+import type { ExtractResult } from './keeper-extract.js';
 
 export interface Owner { uid: number; gid: number }
+
+/** Extracts a tar into an existing empty directory, in the keeper namespace (keeper-extract.ts). */
+export interface LayerExtractor {
+  extract(tarFile: string, dir: string): Promise<ExtractResult>;
+}
 
 export class LayerStore {
   private readonly pending = new Map<string, Promise<string>>();
 
-  constructor(private readonly layout: DataLayout) {}
+  constructor(private readonly layout: DataLayout, private readonly extractor: LayerExtractor) {}
 
   has(diffId: string): boolean {
     return existsSync(this.layout.layer(diffId));
@@ -41,24 +49,21 @@ export class LayerStore {
   }
 
   private async doExtract(tarFile: string, target: string, owner: Owner): Promise<string> {
-    const staging = mkdtempSync(join(this.layout.tmp, 'layer-'));
+    // next to its final place (0711 as root): keeper root must reach it, and rename stays on one fs
+    const staging = mkdtempSync(join(this.layout.layers, '.extract-'));
     try {
-      const asRoot = process.getuid?.() === 0;
-      await tar.x({
-        file: tarFile,
-        cwd: staging,
-        strict: true,
-        chmod: true,
-        // node-tar chmods only bits the umask would strip: tell it the real one (set by the service)
-        processUmask: process.umask(),
-        ...(asRoot ? { preserveOwner: false, uid: owner.uid, gid: owner.gid } : { preserveOwner: false }),
-      });
-      chmodSync(staging, 0o755);
-      if (asRoot) chownSync(staging, owner.uid, owner.gid);
+      if (process.getuid?.() === 0) chownSync(staging, owner.uid, owner.gid);
+      const { squashed } = await this.extractor.extract(tarFile, staging);
+      if (squashed > 0) {
+        process.stderr.write(`nestbox storage: ${tarFile}: ${squashed} entries of owners this user cannot map were extracted as owned by container root\n`);
+      }
       renameSync(staging, target);
       return target;
     } catch (err) {
-      rmSync(staging, { recursive: true, force: true });
+      try {
+        removeTree(staging);
+      } catch { /* the worker already emptied it; a leftover .extract- dir is only clutter */ }
+      if (err instanceof NestboxError) throw err;
       throw new NestboxError('INTERNAL', `extracting layer ${tarFile}: ${(err as Error).message}`);
     }
   }

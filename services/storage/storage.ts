@@ -7,7 +7,7 @@ import { NestboxError } from '../../lib/errors.js';
 import type { ImageInfo, RootfsInfo } from '../../lib/contracts/types.js';
 import { DataLayout } from '../../lib/data-layout.js';
 import { ImageStore, normalizeRef, type StoredImage } from './image-store.js';
-import { LayerStore, type Owner } from './layer-store.js';
+import { LayerStore, type LayerExtractor, type Owner } from './layer-store.js';
 import { ContainerRootfs } from './container-rootfs.js';
 import { DEFAULT_IMAGE, buildDefaultLayer, defaultImageConfig } from './default-image.js';
 
@@ -18,11 +18,12 @@ export class Storage {
   readonly rootfs: ContainerRootfs;
   private building?: Promise<StoredImage>;
 
-  constructor(dataRoot: string) {
+  /** `extractor`: where layers are extracted (the keeper namespace, keeper-extract.ts) */
+  constructor(dataRoot: string, extractor: LayerExtractor) {
     this.layout = new DataLayout(dataRoot).init();
     this.images = new ImageStore(this.layout);
     this.images.init();
-    this.layers = new LayerStore(this.layout);
+    this.layers = new LayerStore(this.layout, extractor);
     this.rootfs = new ContainerRootfs(this.layout);
   }
 

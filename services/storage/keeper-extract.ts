@@ -1,0 +1,79 @@
+/**
+ * Layer extraction inside the keeper namespace (services/namespace/keeper.ts): the namespace
+ * service names the live keeper, and `nestbox-runtime join --pid PID --start-time T -- node
+ * extract-worker.js --dir DIR` runs the one extraction implementation (node-tar) as uid 0 of
+ * the keeper's user namespace, the tar on its stdin. The worker's path comes from this file's
+ * own location, so a staged or installed copy runs its own worker.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { NestboxError } from '../../lib/errors.js';
+import { nativeBin } from '../../lib/paths.js';
+import type { KeeperInfo } from '../../lib/contracts/types.js';
+
+/** Asks the namespace service for the live keeper (it starts or replaces one as needed). */
+export type KeeperSource = (purpose: string) => Promise<KeeperInfo>;
+
+export interface ExtractResult {
+  /** entries whose owner the keeper does not map (single-id users), extracted as 0 */
+  squashed: number;
+}
+
+export const EXTRACT_WORKER = fileURLToPath(new URL('./extract-worker.js', import.meta.url));
+
+interface Exit { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+export class KeeperExtractor {
+  constructor(
+    private readonly keeper: KeeperSource,
+    private readonly runtime = nativeBin('nestbox-runtime'),
+    private readonly worker = EXTRACT_WORKER,
+  ) {}
+
+  /** Extracts `tarFile` into the existing, empty directory `dir` (writable by keeper root). */
+  async extract(tarFile: string, dir: string): Promise<ExtractResult> {
+    for (let attempt = 1; ; attempt++) {
+      const keeper = await this.keeper('layer extraction');
+      const r = await this.join(keeper, tarFile, dir);
+      if (r.code === 0) return parseResult(r.stdout);
+      const said = lastLine(r.stderr) || (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
+      // it died between the namespace service's check and our join: ask again, once
+      if (r.code === 125 && attempt === 1 && /the keeper died|has exited/.test(said)) continue;
+      throw new NestboxError('INTERNAL', `extracting layer ${tarFile} in the keeper namespace: ${said}`);
+    }
+  }
+
+  private join(k: KeeperInfo, tarFile: string, dir: string): Promise<Exit> {
+    const input = openSync(tarFile, 'r');
+    try {
+      const child = spawn(
+        this.runtime,
+        ['join', '--pid', String(k.pid), '--start-time', String(k.startTime), '--', process.execPath, this.worker, '--dir', dir],
+        { stdio: [input, 'pipe', 'pipe'], cwd: '/' },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      return new Promise((resolve) => {
+        child.on('error', (err) => resolve({ code: null, signal: null, stdout, stderr: `cannot start ${this.runtime}: ${err.message}` }));
+        child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+      });
+    } finally {
+      closeSync(input); // the child has its own copy
+    }
+  }
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').at(-1)?.replace(/^nestbox-runtime: /, '') ?? '';
+}
+
+function parseResult(stdout: string): ExtractResult {
+  try {
+    const r = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as ExtractResult;
+    if (typeof r.squashed === 'number') return r;
+  } catch { /* below */ }
+  throw new NestboxError('INTERNAL', `the extraction worker answered ${JSON.stringify(stdout.slice(0, 200))}`);
+}
