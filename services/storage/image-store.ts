@@ -75,6 +75,12 @@ export class ImageStore {
     return { digest, size: data.length };
   }
 
+  /** The stored blob's file, or undefined when the store does not hold it. */
+  blobPath(digest: string): string | undefined {
+    const path = this.layout.blob(digest);
+    return existsSync(path) ? path : undefined;
+  }
+
   /** Moves an already verified file into the blob store under its digest. */
   adoptBlob(file: string, digest: string): string {
     const path = this.layout.blob(digest);

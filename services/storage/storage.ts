@@ -34,7 +34,8 @@ export class Storage {
     if (!image) {
       throw new NestboxError('NOT_FOUND', `image "${ref}" not found (pulling comes with the storage issue; the built-in image is busybox)`);
     }
-    const layerDirs = image.config.rootfs.diff_ids.map((d) => this.layers.dir(d));
+    const layerDirs: string[] = [];
+    for (const diffId of image.config.rootfs.diff_ids) layerDirs.push(await this.layerDir(diffId, owner));
     return { id: image.id, ref: image.ref, config: image.config.config ?? {}, layerDirs };
   }
 
@@ -47,6 +48,17 @@ export class Storage {
 
   removeRootfs(containerId: string): void {
     this.rootfs.remove(containerId);
+  }
+
+  /**
+   * A layer's extracted tree; extracted now (in the keeper) when the store holds the layer's blob
+   * but it was never extracted (uncompressed layers: the blob's digest is the diff id).
+   */
+  private async layerDir(diffId: string, owner: Owner): Promise<string> {
+    if (this.layers.has(diffId)) return this.layers.dir(diffId);
+    const blob = this.images.blobPath(diffId);
+    if (!blob) return this.layers.dir(diffId); // NOT_FOUND, naming the layer
+    return this.layers.extract(blob, diffId, owner);
   }
 
   /** Built once even when several runs ask at the same moment. */

@@ -106,12 +106,33 @@ export class NestboxInstance {
     return pids;
   }
 
+  /**
+   * The instance's keeper namespace process (services/namespace/keeper.ts) if it is alive: the
+   * pid recorded in the runtime dir, still with the recorded start time.
+   */
+  keeper(): { pid: number; startTime: number } | undefined {
+    try {
+      const [pid, startTime] = readFileSync(join(this.runtimeDir, 'keeper.pid'), 'utf8').trim().split(' ').map(Number);
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[19]) !== startTime || fields[0] === 'Z') return undefined;
+      return { pid, startTime };
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Stops the services and removes every file the instance made. */
   async stop(): Promise<void> {
     await this.cli(['system', 'stop'], { timeoutMs: 20_000 }).catch(() => undefined);
     const pid = this.supervisorPid();
     if (pid) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    // `system stop` leaves the keeper running (as podman keeps its pause process); a test must not
+    const keeper = this.keeper();
+    if (keeper) {
+      try { process.kill(keeper.pid, 'SIGKILL'); } catch { /* gone */ }
     }
     for (const leftover of this.processes()) {
       try { process.kill(leftover, 'SIGKILL'); } catch { /* gone */ }
