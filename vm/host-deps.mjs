@@ -15,6 +15,7 @@ const NEEDS = [
   { what: 'mke2fs', pkg: 'e2fsprogs', why: 'the project snapshot disk image' },
   { what: 'newuidmap', pkg: 'uidmap', why: 'rootless id maps (host and guests)' },
   { what: 'fuse-overlayfs', pkg: 'fuse-overlayfs', why: 'the overlay fallback on kernels before 5.11' },
+  { what: 'runc', pkg: 'runc', why: 'the bundle comparison test (test/integration/runc-compare)' },
 ];
 const BIN_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 

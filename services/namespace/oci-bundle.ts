@@ -26,6 +26,19 @@ export const DEVICES = [
   ['/dev/random', 1, 8], ['/dev/urandom', 1, 9], ['/dev/tty', 5, 0],
 ] as const;
 
+/**
+ * The device cgroup allow-list (runtime-spec linux.resources.devices): deny all, then the nodes
+ * above, /dev/ptmx and the pty slaves. nestbox-runtime ignores it (its nodes are bind mounts of
+ * the host's and the cgroup service owns cgroups); runc enforces it and, without it, denies even
+ * /dev/null. Only in root's bundles: runc fails a rootless v1 bundle with any linux.resources.
+ */
+const DEVICE_RULES = [
+  { allow: false, access: 'rwm' },
+  ...DEVICES.map(([, major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
+  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
+  { allow: true, type: 'c', major: 136, access: 'rwm' },
+];
+
 /** docker's default capability set: container root is powerful only inside its namespaces */
 export const DEFAULT_CAPS = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
@@ -70,6 +83,7 @@ export function buildSpec(req: RunContainerDto, ids: IdMapInfo, overlayDriver: O
       maskedPaths: MASKED_PATHS,
       readonlyPaths: READONLY_PATHS,
       seccomp: defaultSeccompProfile(),
+      ...(process.getuid?.() === 0 ? { resources: { devices: DEVICE_RULES } } : {}),
     },
   };
 }
