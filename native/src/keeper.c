@@ -279,6 +279,20 @@ static int open_ns(pid_t pid, const char *name)
 	return fd;
 }
 
+/* Whether NAME exists in some directory of PATH (glibc's default when PATH is unset). */
+static int in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	char *copy = xstrdup(path ? path : "/bin:/usr/bin"), *save = NULL, file[PATH_MAX];
+	int found = 0;
+	for (char *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		snprintf(file, sizeof file, "%s/%s", *dir ? dir : ".", name);
+		found = access(file, F_OK) == 0;
+	}
+	free(copy);
+	return found;
+}
+
 int join_main(int argc, char **argv)
 {
 	const char *v;
@@ -357,6 +371,9 @@ int join_main(int argc, char **argv)
 	}
 	execvp(argv[cmd], argv + cmd);
 	int err = errno;
+	/* execvp says EACCES when some PATH directory was not searchable, even if CMD is nowhere. */
+	if (err == EACCES && !strchr(argv[cmd], '/') && !in_path(argv[cmd]))
+		err = ENOENT;
 	fprintf(stderr, "nestbox-runtime: join: exec %s: %s\n", argv[cmd], strerror(err));
 	return err == ENOENT ? 127 : 126;
 }

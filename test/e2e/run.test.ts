@@ -66,16 +66,18 @@ each('the process runs as container root', async (t, nb) => {
   t.is(r.code, 0);
 });
 
-each('uid_map shows the mapping', async (t, nb, kind) => {
-  const r = await nb.cli(['run', '--rm', 'busybox', 'cat', '/proc/self/uid_map']);
-  t.is(r.code, 0);
-  const rows = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
-  if (kind === 'root') {
-    const [start] = subRange('/etc/subuid', 'root');
-    t.deepEqual(rows, [[0, start, 65536]]);
-  } else {
-    const [start] = subRange('/etc/subuid', TEST_USER);
-    t.deepEqual(rows, [[0, userIds(TEST_USER)!.uid, 1], [1, start, 65535]]);
+each('uid_map and gid_map show the full subordinate ranges', async (t, nb, kind) => {
+  for (const [map, file, self] of [['uid_map', '/etc/subuid', 'uid'], ['gid_map', '/etc/subgid', 'gid']] as const) {
+    const r = await nb.cli(['run', '--rm', 'busybox', 'cat', `/proc/self/${map}`]);
+    t.is(r.code, 0);
+    const rows = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+    if (kind === 'root') {
+      const [start] = subRange(file, 'root');
+      t.deepEqual(rows, [[0, start, 65536]], map);
+    } else {
+      const [start] = subRange(file, TEST_USER);
+      t.deepEqual(rows, [[0, userIds(TEST_USER)![self], 1], [1, start, 65535]], map);
+    }
   }
 });
 
