@@ -6,6 +6,7 @@
 #include "status.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -144,9 +145,17 @@ static void detach_stdio_and_fds(int keep)
 		_exit(125);
 	for (int fd = 0; fd < 3; fd++)
 		dup2(null, fd);
-	for (int fd = 3; fd < 1024; fd++) /* close_range is missing on glibc 2.31 */
-		if (fd != keep)
+	/* Every other descriptor, however high (the hard nofile limit may be large). */
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		_exit(125);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name); /* "." and ".." give 0 */
+		if (fd >= 3 && fd != keep && fd != dirfd(d))
 			close(fd);
+	}
+	closedir(d);
 }
 
 static void __attribute__((noreturn)) keeper_child(int to_parent, int from_parent)

@@ -71,11 +71,15 @@ for (const kind of ['root', 'rootless'] as const) {
     const again = await nb.cli(['run', '--rm', 'busybox', 'echo', 'back']);
     t.is(again.stdout, 'back\n', again.stderr);
 
+    const keeper = nb.keeper();
+    t.truthy(keeper, 'the keeper namespace layers were extracted in');
     const stop = await nb.cli(['system', 'stop']);
     t.is(stop.code, 0, stop.stderr);
     t.false(alive(after.pid));
     for (const s of after.services) t.false(alive(s.pid), `${s.name} stopped`);
-    t.deepEqual(nb.processes(), []);
+    // the keeper stays, as podman keeps its pause process (the instance's stop() kills it)
+    t.deepEqual(nb.keeper(), keeper);
+    t.deepEqual(nb.processes(), [keeper!.pid]);
     t.deepEqual(readdirSync(nb.runtimeDir).filter((f) => f.endsWith('.sock') || f.endsWith('.lock')), []);
   });
 }

@@ -15,12 +15,18 @@ import { scaled } from '../helpers/time.js';
 
 type Mode = 'root' | 'rootless';
 const skipWhy: Record<Mode, string | undefined> = { root: isRoot ? undefined : 'needs root', rootless: rootlessUnavailable() };
-const started: number[] = [];
+const started: { pid: number; startTime: number }[] = [];
 const dirs: string[] = [];
 
+/** Still that process: pids are recycled quickly on a busy machine, never kill a bare pid. */
+function stillRunning(k: { pid: number; startTime: number }): boolean {
+  const stat = parseProcStat(existsSync(`/proc/${k.pid}/stat`) ? readFileSync(`/proc/${k.pid}/stat`, 'utf8') : '');
+  return !!stat && stat.startTime === k.startTime && stat.state !== 'Z';
+}
+
 test.after.always(() => {
-  for (const pid of started) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  for (const k of started.filter(stillRunning)) {
+    try { process.kill(k.pid, 'SIGKILL'); } catch { /* gone */ }
   }
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   unstage();
@@ -65,7 +71,7 @@ function startKeeper(t: ExecutionContext, mode: Mode, dir: string): { pid: numbe
   t.is(r.stdout, '');
   const rec = parseKeeperRecord(readFileSync(join(dir, 'keeper.pid'), 'utf8'));
   t.truthy(rec, 'the pid file holds "PID STARTTIME"');
-  started.push(rec!.pid);
+  started.push(rec!);
   return rec!;
 }
 
@@ -167,7 +173,7 @@ both('bad arguments are one line and exit 125', (t, mode) => {
   const keeper = make();
   t.is(keeper.current(), undefined);
   const first = keeper.ensure('a test');
-  started.push(first.pid);
+  started.push(first);
   t.true(first.started);
   t.deepEqual(first.uidMappings, hostIdMaps().uidMappings);
   const again = keeper.ensure();
@@ -181,7 +187,7 @@ both('bad arguments are one line and exit 125', (t, mode) => {
   process.kill(first.pid, 'SIGKILL');
   t.true(await waitGone(first.pid));
   const replaced = keeper.ensure();
-  started.push(replaced.pid);
+  started.push(replaced);
   t.true(replaced.started);
   t.not(replaced.pid, first.pid);
   t.true(logs.some((l) => /keeper \d+ is gone; starting a new one/.test(l)), logs.join('\n'));
