@@ -1,9 +1,11 @@
-/* See keeper.h. */
+/* `nestbox-runtime keeper`: see keeper.h. */
 #include "keeper.h"
 #include "idmap.h"
 #include "namespaces.h"
+#include "procstat.h"
 #include "spec.h"
 #include "status.h"
+#include "subcmd.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -22,27 +24,6 @@
 
 /* The kernel accepts at most 340 lines per map. */
 #define MAX_MAPS 340
-
-static void __attribute__((noreturn)) die(const char *verb)
-{
-	fprintf(stderr, "nestbox-runtime: %s: %s\n", verb, nbx_err);
-	exit(125);
-}
-
-/* "--name VALUE" or "--name=VALUE" at argv[*i]; the value (advancing *i), or NULL. */
-static const char *option(int argc, char **argv, int *i, const char *name, const char *verb)
-{
-	size_t n = strlen(name);
-	if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (strcmp(argv[*i], name))
-		return NULL;
-	if (*i + 1 >= argc) {
-		nbx_fail("%s needs a value", name);
-		die(verb);
-	}
-	return argv[++*i];
-}
 
 static int parse_u32(const char *s, uint32_t *out)
 {
@@ -76,36 +57,6 @@ static int parse_map(const char *opt, const char *text, struct nbx_idmap **maps,
 	if (!*maps)
 		return nbx_fail("out of memory");
 	(*maps)[(*n)++] = m;
-	return 0;
-}
-
-/* Field 22 of /proc/PID/stat (start time in clock ticks after boot) and field 3 (state). */
-static int proc_start_time(pid_t pid, unsigned long long *start, char *state)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return nbx_fail_errno("open %s", path);
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return nbx_fail("read %s: empty", path);
-	buf[n] = 0;
-	/* The command name (field 2) may hold spaces and parentheses: count from the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return nbx_fail("%s: unexpected format", path);
-	p += 2;
-	if (state)
-		*state = *p;
-	for (int field = 3; field < 22; field++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return nbx_fail("%s: unexpected format", path);
-		p++;
-	}
-	*start = strtoull(p, NULL, 10);
 	return 0;
 }
 
@@ -203,37 +154,37 @@ int keeper_main(int argc, char **argv)
 	struct nbx_spec spec;
 	memset(&spec, 0, sizeof spec);
 	for (int i = 2; i < argc; i++) {
-		if ((v = option(argc, argv, &i, "--pid-file", "keeper")))
+		if ((v = subcmd_option(argc, argv, &i, "--pid-file", "keeper")))
 			pid_file = v;
-		else if ((v = option(argc, argv, &i, "--uid-map", "keeper"))) {
+		else if ((v = subcmd_option(argc, argv, &i, "--uid-map", "keeper"))) {
 			if (parse_map("--uid-map", v, &spec.uid_maps, &spec.nuid_maps) < 0)
-				die("keeper");
-		} else if ((v = option(argc, argv, &i, "--gid-map", "keeper"))) {
+				subcmd_die("keeper");
+		} else if ((v = subcmd_option(argc, argv, &i, "--gid-map", "keeper"))) {
 			if (parse_map("--gid-map", v, &spec.gid_maps, &spec.ngid_maps) < 0)
-				die("keeper");
+				subcmd_die("keeper");
 		} else {
 			nbx_fail("unexpected argument %s", argv[i]);
-			die("keeper");
+			subcmd_die("keeper");
 		}
 	}
 	if (!pid_file) {
 		nbx_fail("--pid-file FILE is required");
-		die("keeper");
+		subcmd_die("keeper");
 	}
 	if (!spec.nuid_maps || !spec.ngid_maps) {
 		nbx_fail("at least one --uid-map and one --gid-map are required");
-		die("keeper");
+		subcmd_die("keeper");
 	}
 
 	int up[2], down[2];
 	if (pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0) {
 		nbx_fail_errno("pipe");
-		die("keeper");
+		subcmd_die("keeper");
 	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		nbx_fail_errno("fork");
-		die("keeper");
+		subcmd_die("keeper");
 	}
 	if (pid == 0) {
 		close(up[0]);
@@ -270,119 +221,7 @@ int keeper_main(int argc, char **argv)
 		kill(pid, SIGKILL);
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
-		die("keeper");
+		subcmd_die("keeper");
 	}
 	return 0;
-}
-
-/* /proc/PID/ns/NAME, opened before anything is checked so it cannot change under us. */
-static int open_ns(pid_t pid, const char *name)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && (errno == ENOENT || errno == ESRCH))
-		nbx_fail("process %d has exited (open %s: %s)", (int)pid, path, strerror(errno));
-	else if (fd < 0)
-		nbx_fail_errno("open %s", path);
-	return fd;
-}
-
-/* Whether NAME exists in some directory of PATH (glibc's default when PATH is unset). */
-static int in_path(const char *name)
-{
-	const char *path = getenv("PATH");
-	char *copy = xstrdup(path ? path : "/bin:/usr/bin"), *save = NULL, file[PATH_MAX];
-	int found = 0;
-	for (char *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
-		snprintf(file, sizeof file, "%s/%s", *dir ? dir : ".", name);
-		found = access(file, F_OK) == 0;
-	}
-	free(copy);
-	return found;
-}
-
-int join_main(int argc, char **argv)
-{
-	const char *v;
-	long long pid = -1;
-	unsigned long long want_start = 0;
-	int has_start = 0, cmd = -1;
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			cmd = i + 1;
-			break;
-		}
-		if ((v = option(argc, argv, &i, "--pid", "join"))) {
-			char *end;
-			pid = strtoll(v, &end, 10);
-			if (*end || end == v || pid <= 0 || pid > INT_MAX) {
-				nbx_fail("--pid %s: not a process id", v);
-				die("join");
-			}
-		} else if ((v = option(argc, argv, &i, "--start-time", "join"))) {
-			char *end;
-			want_start = strtoull(v, &end, 10);
-			if (*end || end == v || v[0] == '-') {
-				nbx_fail("--start-time %s: not a number", v);
-				die("join");
-			}
-			has_start = 1;
-		} else {
-			nbx_fail("unexpected argument %s (the command goes after --)", argv[i]);
-			die("join");
-		}
-	}
-	if (pid < 0) {
-		nbx_fail("--pid PID is required");
-		die("join");
-	}
-	if (cmd < 0 || cmd >= argc) {
-		nbx_fail("no command: join --pid PID -- CMD [ARGS...]");
-		die("join");
-	}
-
-	char cwd[PATH_MAX];
-	int have_cwd = getcwd(cwd, sizeof cwd) != NULL;
-	int userfd = open_ns((pid_t)pid, "user");
-	int mntfd = userfd < 0 ? -1 : open_ns((pid_t)pid, "mnt");
-	if (mntfd < 0)
-		die("join");
-	/* Checked after opening: the namespaces we hold are those of the process we checked. */
-	unsigned long long start;
-	char state;
-	if (proc_start_time((pid_t)pid, &start, &state) < 0)
-		die("join");
-	if (has_start && start != want_start) {
-		nbx_fail("process %lld is not the keeper (start time %llu, expected %llu): the keeper died", pid, start, want_start);
-		die("join");
-	}
-	if (state == 'Z' || state == 'X') {
-		nbx_fail("process %lld has exited", pid);
-		die("join");
-	}
-	if (setns(userfd, CLONE_NEWUSER) < 0) {
-		nbx_fail_errno("join the user namespace of process %lld", pid);
-		die("join");
-	}
-	if (setns(mntfd, CLONE_NEWNS) < 0) {
-		nbx_fail_errno("join the mount namespace of process %lld", pid);
-		die("join");
-	}
-	close(userfd);
-	close(mntfd);
-	if (ns_become_root() < 0)
-		die("join");
-	/* Joining a mount namespace moves us to its root: keep the caller's directory by path. */
-	if (have_cwd && chdir(cwd) < 0 && chdir("/") < 0) {
-		nbx_fail_errno("chdir /");
-		die("join");
-	}
-	execvp(argv[cmd], argv + cmd);
-	int err = errno;
-	/* execvp says EACCES when some PATH directory was not searchable, even if CMD is nowhere. */
-	if (err == EACCES && !strchr(argv[cmd], '/') && !in_path(argv[cmd]))
-		err = ENOENT;
-	fprintf(stderr, "nestbox-runtime: join: exec %s: %s\n", argv[cmd], strerror(err));
-	return err == ENOENT ? 127 : 126;
 }

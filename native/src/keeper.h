@@ -25,6 +25,6 @@ int keeper_main(int argc, char **argv);
  * PID is refused (the keeper died and its pid was reused). 125 when joining fails, 126/127
  * when CMD cannot be executed / is not found.
  */
-int join_main(int argc, char **argv);
+int join_main(int argc, char **argv); /* join.c */
 
 #endif
