@@ -7,7 +7,7 @@
  * subordinate range (single-id: other owners are squashed to container root).
  */
 import test, { type ExecutionContext } from 'ava';
-import { lstatSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataLayout } from '../../lib/data-layout.js';
 import type { TarEntry } from '../../services/storage/tar-writer.js';
@@ -51,6 +51,9 @@ function layerOf(name: string, content: string): TarEntry[] {
     { type: 'file', path: `${name}-root`, mode: 0o644, content: Buffer.from(content) },
     // beyond every map (containers map 0..65535): squashed to container root
     { type: 'file', path: `${name}-far`, mode: 0o644, uid: 70000, gid: 70000, content: Buffer.from(content) },
+    // set-id bits survive the chown; absolute symlink targets are kept as written
+    { type: 'file', path: `${name}-suid`, mode: 0o4755, uid: 1000, gid: 1000, content: Buffer.from(content) },
+    { type: 'symlink', path: `home/user/${name}-link`, target: `/home/user/${name}`, uid: 1000, gid: 1000 },
   ];
 }
 
@@ -94,10 +97,11 @@ each('a file owned by 1000 in an image is 1000 in the container and its mapped i
   t.deepEqual(norm(readFileSync(`/proc/${keeper!.pid}/uid_map`, 'utf8')), norm(first.stdout));
 
   const diffId = addLayeredImage(nb, 'owned:1', layerOf('one', 'first layer\n'));
-  const r = await nb.cli(['run', '--rm', 'owned:1', 'stat', '-c', '%u:%g %a', '/home/user', '/home/user/one', '/one-root', '/one-far']);
+  const r = await nb.cli(['run', '--rm', 'owned:1', 'sh', '-c',
+    'stat -c "%u:%g %a" /home/user /home/user/one /one-root /one-far /one-suid && stat -c %u:%g /home/user/one-link && readlink /home/user/one-link && cat /home/user/one-link']);
   t.is(r.code, 0, r.stderr);
   const owned = kind === 'solo' ? '0:0' : '1000:1000';
-  t.deepEqual(r.stdout.trim().split('\n'), [`${owned} 750`, `${owned} 640`, '0:0 644', '0:0 644']);
+  t.deepEqual(r.stdout.trim().split('\n'), [`${owned} 750`, `${owned} 640`, '0:0 644', '0:0 644', `${owned} 4755`, owned, '/home/user/one', 'first layer']);
 
   const layer = new DataLayout(nb.dataRoot).layer(diffId);
   const [uid, gid] = hostIdsOf1000(kind);
@@ -120,6 +124,24 @@ each('as user 1000 the container can read and write its own files from the image
   }
   t.is(r.code, 0, r.stderr);
   t.is(r.stdout, 'uid=1000 gid=1000\nfirst layer\nfirst layer\nmore\n');
+});
+
+each('a layer that cannot be extracted fails the run in one line and leaves nothing', async (t, nb) => {
+  t.is((await nb.cli(['run', '--rm', 'busybox', 'true'])).code, 0); // the base layer is there
+  const diffId = addLayeredImage(nb, 'broken:1', [
+    { type: 'dir', path: 'opt', mode: 0o755, uid: 1000, gid: 1000 },
+    { type: 'file', path: 'opt/kept-until-failure', mode: 0o644, uid: 1000, gid: 1000, content: Buffer.from('x') },
+    { type: 'symlink', path: 'escape', target: '/etc' },
+    { type: 'file', path: 'escape/nestbox-escape', mode: 0o644, content: Buffer.from('x') },
+  ]);
+  const r = await nb.cli(['run', '--rm', 'broken:1', 'true']);
+  t.is(r.code, 125);
+  const last = r.stderr.trim().split('\n').at(-1)!;
+  t.regex(last, /^nestbox: extracting layer .* in the keeper namespace: .*escape.*symbolic link/, last);
+  t.false(existsSync('/etc/nestbox-escape'));
+  const layers = new DataLayout(nb.dataRoot).layers;
+  t.false(existsSync(new DataLayout(nb.dataRoot).layer(diffId)));
+  t.deepEqual(readdirSync(layers).filter((d) => d.startsWith('.')), [], 'no staging directory left');
 });
 
 interface Info { services: { name: string; pid: number; state: string }[] }
