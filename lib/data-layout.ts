@@ -16,6 +16,8 @@ export class DataLayout {
   get layers(): string { return join(this.root, 'layers'); }
   get containers(): string { return join(this.root, 'containers'); }
   get tmp(): string { return join(this.root, 'tmp'); }
+  /** root's copies of the layer extraction worker, readable by container root (worker-stage.ts) */
+  get worker(): string { return join(this.root, 'worker'); }
 
   blob(digest: string): string { return join(this.blobs, hexOf(digest)); }
   /** overlay's lowerdir separator is ':', so layer directories are named by the bare hex */

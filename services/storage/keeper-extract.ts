@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { NestboxError } from '../../lib/errors.js';
 import { nativeBin } from '../../lib/paths.js';
 import type { KeeperInfo } from '../../lib/contracts/types.js';
+import { stageWorker } from './worker-stage.js';
 
 /** Asks the namespace service for the live keeper (it starts or replaces one as needed). */
 export type KeeperSource = (purpose: string) => Promise<KeeperInfo>;
@@ -25,8 +26,12 @@ export const EXTRACT_WORKER = fileURLToPath(new URL('./extract-worker.js', impor
 interface Exit { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
 export class KeeperExtractor {
+  private runnable?: string;
+
+  /** `workerRoot`: where root stages a copy of the worker that container root can read (worker-stage.ts) */
   constructor(
     private readonly keeper: KeeperSource,
+    private readonly workerRoot: string,
     private readonly runtime = nativeBin('nestbox-runtime'),
     private readonly worker = EXTRACT_WORKER,
   ) {}
@@ -35,7 +40,8 @@ export class KeeperExtractor {
   async extract(tarFile: string, dir: string): Promise<ExtractResult> {
     for (let attempt = 1; ; attempt++) {
       const keeper = await this.keeper('layer extraction');
-      const r = await this.join(keeper, tarFile, dir);
+      this.runnable ??= stageWorker(this.workerRoot, this.worker);
+      const r = await this.join(keeper, tarFile, dir, this.runnable);
       if (r.code === 0) return parseResult(r.stdout);
       const said = lastLine(r.stderr) || (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
       // it died between the namespace service's check and our join: ask again, once
@@ -44,12 +50,12 @@ export class KeeperExtractor {
     }
   }
 
-  private join(k: KeeperInfo, tarFile: string, dir: string): Promise<Exit> {
+  private join(k: KeeperInfo, tarFile: string, dir: string, worker: string): Promise<Exit> {
     const input = openSync(tarFile, 'r');
     try {
       const child = spawn(
         this.runtime,
-        ['join', '--pid', String(k.pid), '--start-time', String(k.startTime), '--', process.execPath, this.worker, '--dir', dir],
+        ['join', '--pid', String(k.pid), '--start-time', String(k.startTime), '--', process.execPath, worker, '--dir', dir],
         { stdio: [input, 'pipe', 'pipe'], cwd: '/' },
       );
       let stdout = '';

@@ -1,0 +1,93 @@
+/**
+ * As root, the extraction worker runs inside the keeper as container root, i.e. as root's first
+ * subordinate uid on the host: it cannot read a project that sits under a private directory
+ * (a checkout in /root, mode 0700). So root runs a copy: the worker and the packages it imports,
+ * staged once per content under <data root>/worker/<hash>/ (root's files, world-readable, in a
+ * directory container root may traverse). An unprivileged user runs its own worker directly: it
+ * runs the project's node code already, so it can read it.
+ */
+import { createHash } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { NestboxError } from '../../lib/errors.js';
+
+interface Package { name: string; dir: string; version: string }
+
+/** The path of a worker every uid can run: `worker` itself unless root, else its staged copy. */
+export function stageWorker(workerRoot: string, worker: string): string {
+  if (process.getuid?.() !== 0) return worker;
+  const source = readFileSync(worker, 'utf8');
+  // The copy carries packages only: a relative import would be missing from it.
+  const relative = /\bfrom\s+['"]\.{1,2}\//.exec(source);
+  if (relative) throw new NestboxError('INTERNAL', `${worker} imports a relative module (${relative[0]}...): it cannot be staged`);
+  const packages = dependencyClosure(bareImports(source), dirname(worker));
+  const hash = createHash('sha256').update(source);
+  for (const p of packages) hash.update(`\0${p.name}@${p.version}`);
+  const dest = join(workerRoot, hash.digest('hex').slice(0, 16));
+  const staged = join(dest, 'extract-worker.js');
+  if (existsSync(staged)) return staged;
+
+  mkdirSync(workerRoot, { recursive: true, mode: 0o711 });
+  chmodSync(workerRoot, 0o711);
+  const tmp = join(workerRoot, `.stage-${process.pid}-${Date.now()}`);
+  try {
+    mkdirSync(join(tmp, 'node_modules'), { recursive: true });
+    writeFileSync(join(tmp, 'package.json'), '{"type":"module"}\n');
+    writeFileSync(join(tmp, 'extract-worker.js'), source);
+    for (const p of packages) cpSync(p.dir, join(tmp, 'node_modules', p.name), { recursive: true, dereference: true });
+    worldReadable(tmp);
+    try {
+      renameSync(tmp, dest);
+    } catch (err) {
+      // another service process staged the same content first: theirs is as good
+      if (!existsSync(staged)) throw err;
+    }
+    return staged;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Package names of the static imports (`from 'tar'`, `from '@scope/x/sub'`), builtins left out. */
+function bareImports(source: string): string[] {
+  const names = new Set<string>();
+  for (const m of source.matchAll(/\b(?:from|import)\s*\(?\s*['"]([^'".][^'"]*)['"]/g)) {
+    const spec = m[1];
+    if (spec.startsWith('node:')) continue;
+    const parts = spec.split('/');
+    names.add(spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]);
+  }
+  return [...names];
+}
+
+/** `names` and everything they depend on, each resolved as node does: the nearest node_modules up from `from`. */
+function dependencyClosure(names: string[], from: string): Package[] {
+  const found = new Map<string, Package>();
+  const visit = (name: string, base: string): void => {
+    if (found.has(name)) return;
+    const dir = resolvePackage(name, base);
+    const meta = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string; dependencies?: Record<string, string> };
+    found.set(name, { name, dir, version: meta.version ?? '0' });
+    for (const dep of Object.keys(meta.dependencies ?? {})) visit(dep, dir);
+  };
+  for (const n of names) visit(n, from);
+  return [...found.values()];
+}
+
+function resolvePackage(name: string, from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dir === dirname(dir)) throw new NestboxError('INTERNAL', `package ${name} (needed by the extraction worker) not found from ${from}`);
+  }
+}
+
+/** Directories 0755, files 0644: owned by root, readable by container root. */
+function worldReadable(path: string): void {
+  const st = lstatSync(path);
+  if (st.isSymbolicLink()) return;
+  if (st.isDirectory()) {
+    chmodSync(path, 0o755);
+    for (const e of readdirSync(path)) worldReadable(join(path, e));
+  } else chmodSync(path, 0o644);
+}
