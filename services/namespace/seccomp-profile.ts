@@ -1,7 +1,9 @@
 /**
  * The seccomp filter every container gets: an OCI `linux.seccomp` allowlist in the spirit of
  * docker's default profile, written from the syscall man pages for docker's default capability
- * set (oci-bundle.ts). Everything not listed fails with EPERM, as under docker.
+ * set (oci-bundle.ts). What it denies fails with EPERM, as under docker; a syscall it does not
+ * know (newer than this profile or than the libseccomp compiling it) fails with ENOSYS, as under
+ * podman, so a libc that probes a new syscall falls back to the old one instead of failing.
  *
  * Denied, because they reach past the container's namespaces or into the kernel itself: new
  * namespaces (clone/unshare namespace flags, setns), mounting (mount, umount2, pivot_root and the
@@ -48,6 +50,27 @@ export const CLONE_NS_FLAGS = {
   CLONE_NEWPID: 0x20000000,
   CLONE_NEWNET: 0x40000000,
 } as const;
+
+/**
+ * Denied outright with EPERM. The calls allowed only with some arguments (clone, unshare, ptrace,
+ * ioctl, personality) get their EPERM rules next to their allow rules in defaultSeccompProfile.
+ */
+export const DENIED = [
+  // mounting, the new mount API, and other namespaces
+  'mount', 'umount', 'umount2', 'pivot_root', 'move_mount', 'open_tree', 'fsopen', 'fsconfig', 'fsmount', 'fspick',
+  'mount_setattr', 'setns',
+  // other processes' memory
+  'process_vm_readv', 'process_vm_writev', 'kcmp',
+  // the kernel itself
+  'keyctl', 'add_key', 'request_key', 'bpf', 'perf_event_open', 'kexec_load', 'kexec_file_load', 'init_module',
+  'finit_module', 'delete_module', 'create_module', 'query_module', 'get_kernel_syms', 'reboot', 'swapon', 'swapoff',
+  'acct', 'settimeofday', 'stime', 'clock_settime', 'clock_settime64', 'clock_adjtime', 'clock_adjtime64', 'adjtimex',
+  'syslog', 'iopl', 'ioperm', 'open_by_handle_at', 'userfaultfd', 'io_uring_setup', 'io_uring_enter',
+  'io_uring_register', 'quotactl', 'quotactl_fd', 'lookup_dcookie', 'vhangup', 'sethostname', 'setdomainname',
+  'fanotify_init', 'nfsservctl', 'uselib', 'ustat', 'sysfs', '_sysctl', 'modify_ldt', 'vm86', 'vm86old', 'mbind',
+  'set_mempolicy', 'migrate_pages', 'move_pages', 'pciconfig_read', 'pciconfig_write', 'pciconfig_iobase',
+  'afs_syscall', 'tuxcall', 'vserver', 'security', 'getpmsg', 'putpmsg', 'bdflush',
+];
 
 /** Grouped by what they are for; several exist only on some architectures (libseccomp skips the rest). */
 const ALLOWED: Record<string, string[]> = {
@@ -120,7 +143,7 @@ const ALLOWED: Record<string, string[]> = {
   ],
   random: ['getrandom'],
   // Newer kernels' variants of calls allowed above (skipped by a libseccomp too old to know them,
-  // and then EPERM like any unknown syscall: see native/README.md).
+  // and then ENOSYS like any syscall the filter does not know, so libc falls back to the old call).
   newer: [
     'fchmodat2', 'cachestat', 'futex_wake', 'futex_wait', 'futex_requeue', 'map_shadow_stack', 'mseal',
     'getxattrat', 'setxattrat', 'listxattrat', 'removexattrat',
@@ -181,6 +204,10 @@ function architectures(arch: string): string[] {
 }
 
 const nsMask = (flags: number[]): number => flags.reduce((a, f) => a | f, 0) >>> 0;
+/** (arg0 & f) == f for any of `flags`: one comparison per flag on the same index, ORed */
+const anyFlag = (flags: number[]): SeccompArg[] => flags.map((f) => ({ index: 0, value: f, valueTwo: f, op: 'SCMP_CMP_MASKED_EQ' as const }));
+export const PTRACE_ATTACH = 16;
+export const PTRACE_SEIZE = 0x4206;
 
 export function defaultSeccompProfile(arch: string = process.arch): SeccompProfile {
   const { CLONE_NEWTIME, ...cloneFlags } = CLONE_NS_FLAGS;
@@ -188,19 +215,24 @@ export function defaultSeccompProfile(arch: string = process.arch): SeccompProfi
   const unshareMask = nsMask([...Object.values(cloneFlags), CLONE_NEWTIME]);
   return {
     defaultAction: 'SCMP_ACT_ERRNO',
-    defaultErrnoRet: EPERM,
+    defaultErrnoRet: ENOSYS,
     architectures: architectures(arch),
     syscalls: [
       { names: allowedSyscalls(), action: 'SCMP_ACT_ALLOW' },
-      // Threads and processes, but no new namespace: (flags & mask) == 0.
+      { names: DENIED, action: 'SCMP_ACT_ERRNO', errnoRet: EPERM },
+      // Threads and processes, but no new namespace: (flags & mask) == 0; any namespace flag: EPERM.
       { names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: cloneMask, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }] },
+      { names: ['clone'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: anyFlag(Object.values(cloneFlags)) },
       // unshare of CLONE_FILES/CLONE_FS/CLONE_SYSVSEM only.
       { names: ['unshare'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: unshareMask, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }] },
+      { names: ['unshare'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: anyFlag([...Object.values(cloneFlags), CLONE_NEWTIME]) },
       { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS },
       // One rule per value (the same index repeated: ORed).
       { names: ['personality'], action: 'SCMP_ACT_ALLOW', args: PERSONALITIES.map((value) => ({ index: 0, value, op: 'SCMP_CMP_EQ' as const })) },
       { names: ['ioctl'], action: 'SCMP_ACT_ALLOW', args: ioctlWithoutTiocsti() },
+      { names: ['ioctl'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 1, value: 0xffffffff, valueTwo: TIOCSTI, op: 'SCMP_CMP_MASKED_EQ' }] },
       { names: ['ptrace'], action: 'SCMP_ACT_ALLOW', args: PTRACE_ALLOWED_REQUESTS.map((value) => ({ index: 0, value, op: 'SCMP_CMP_EQ' as const })) },
+      { names: ['ptrace'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [PTRACE_ATTACH, PTRACE_SEIZE].map((value) => ({ index: 0, value, op: 'SCMP_CMP_EQ' as const })) },
     ],
   };
 }

@@ -173,6 +173,8 @@ int main(int argc, char **argv)
 		return report(chroot_break(a));
 	if (!strcmp(op, "setuid0"))
 		return report(setuid(0));
+	if (!strcmp(op, "fchmodat2")) /* 452, Linux 6.6: newer than libseccomp 2.5 knows */
+		return report(syscall(452, AT_FDCWD, "/nbx-no-such-file", 0644, 0));
 	if (!strcmp(op, "getpid32")) { /* getpid through the 32-bit entry point (x86_64 only) */
 #ifdef __x86_64__
 		long rc = 20; /* __NR_getpid on i386 */

@@ -3,7 +3,7 @@
  * allow, how clone/unshare flags are filtered, and that every bundle carries it.
  */
 import test from 'ava';
-import { allowedSyscalls, defaultSeccompProfile, ENOSYS, EPERM, PTRACE_ALLOWED_REQUESTS, TIOCSTI } from '../../services/namespace/seccomp-profile.js';
+import { allowedSyscalls, defaultSeccompProfile, DENIED, ENOSYS, EPERM, PTRACE_ALLOWED_REQUESTS, PTRACE_ATTACH, PTRACE_SEIZE, TIOCSTI } from '../../services/namespace/seccomp-profile.js';
 import { buildSpec } from '../../services/namespace/oci-bundle.js';
 import type { RunContainerDto } from '../../lib/contracts/namespace.dto.js';
 
@@ -19,14 +19,33 @@ const NEVER = [
   'modify_ldt', 'vm86', 'vm86old', 'mbind', 'migrate_pages', 'move_pages',
 ];
 
-test('the default is EPERM; nothing that reaches past the namespaces is allowed outright', (t) => {
+test('unknown syscalls get ENOSYS; nothing that reaches past the namespaces is allowed outright, and each of them gets EPERM', (t) => {
   const p = defaultSeccompProfile('x64');
   t.is(p.defaultAction, 'SCMP_ACT_ERRNO');
-  t.is(p.defaultErrnoRet, EPERM);
+  t.is(p.defaultErrnoRet, ENOSYS);
   const allowed = new Set(allowedSyscalls());
   t.deepEqual(NEVER.filter((n) => allowed.has(n)), []);
   t.is(allowed.size, allowedSyscalls().length, 'no name listed twice');
   t.deepEqual(p.syscalls[0], { names: allowedSyscalls(), action: 'SCMP_ACT_ALLOW' });
+  t.deepEqual(DENIED.filter((n) => allowed.has(n)), []);
+  // every never-allowed call is denied with EPERM, outright or (the conditional ones) by an EPERM rule of its own
+  const eperm = new Set(p.syscalls.filter((r) => r.action === 'SCMP_ACT_ERRNO' && r.errnoRet === EPERM).flatMap((r) => r.names));
+  t.deepEqual(NEVER.filter((n) => !eperm.has(n) && n !== 'clone3' && n !== 'personality'), []);
+});
+
+test('clone and unshare with any namespace flag, PTRACE_ATTACH/SEIZE and TIOCSTI get EPERM rules', (t) => {
+  const p = defaultSeccompProfile('x64');
+  const denyRule = (name: string) => p.syscalls.find((s) => s.names.includes(name) && s.action === 'SCMP_ACT_ERRNO' && s.errnoRet === EPERM && s.args)!;
+  const matches = (name: string, v: bigint) => denyRule(name).args!.some((a) => (v & BigInt(a.value)) === BigInt(a.valueTwo ?? a.value));
+  t.true(matches('clone', 0x10000000n | 0x11n), 'CLONE_NEWUSER');
+  t.true(matches('clone', 0x40000000n), 'CLONE_NEWNET');
+  t.false(matches('clone', 0x3d0f00n), 'a thread');
+  t.true(matches('unshare', 0x80n), 'CLONE_NEWTIME');
+  t.false(matches('unshare', 0x400n), 'CLONE_FILES');
+  t.deepEqual(denyRule('ptrace').args!.map((a) => a.value).sort(), [PTRACE_ATTACH, PTRACE_SEIZE].sort());
+  t.true(matches('ioctl', BigInt(TIOCSTI)));
+  t.true(matches('ioctl', (1n << 32n) | BigInt(TIOCSTI)), 'only the low 32 bits count');
+  t.false(matches('ioctl', 0x5413n), 'TIOCGWINSZ');
 });
 
 test('clone is allowed only without namespace flags; unshare also without CLONE_NEWTIME; clone3 is ENOSYS', (t) => {
