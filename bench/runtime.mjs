@@ -89,12 +89,16 @@ async function makeBundles(base) {
     hostname: 'bench', mounts: [], cgroupPaths: [], network: 'none',
   };
   const ours = writeBundle(join(base, 'ours'), buildSpec(req, ids, 'kernel'));
+  // the same without the seccomp filter: what compiling and loading it costs per run
+  const noFilterSpec = buildSpec(req, ids, 'kernel');
+  delete noFilterSpec.linux.seccomp;
+  const noFilter = writeBundle(join(base, 'no-seccomp'), noFilterSpec);
   const runcSpec = buildSpec(req, ids, 'kernel');
   delete runcSpec.annotations;
   runcSpec.root = { path: lower, readonly: true };
   runcSpec.linux.namespaces = runcSpec.linux.namespaces.filter((n) => n.type !== 'cgroup');
   const runcBundle = writeBundle(join(base, 'runc'), runcSpec);
-  return { ours, runcBundle, lower };
+  return { ours, noFilter, runcBundle, lower };
 }
 
 async function measure(label) {
@@ -102,7 +106,7 @@ async function measure(label) {
   chmodSync(base, 0o755);
   const rows = [];
   try {
-    const { ours, runcBundle, lower } = await makeBundles(base);
+    const { ours, noFilter, runcBundle, lower } = await makeBundles(base);
     const unshare = time(['unshare', ...NAMESPACES, 'true']);
     rows.push(['unshare (namespaces only)', unshare]);
     // An unprivileged user's full range goes through newuidmap/newgidmap (two setuid execs), as
@@ -113,6 +117,7 @@ async function measure(label) {
       rows.push(['unshare --map-auto (ranges)', floor]);
     }
     rows.push(['nestbox-runtime run', time([runtime, 'run', '--bundle', ours, 'bench'])]);
+    rows.push(['  the same without seccomp', time([runtime, 'run', '--bundle', noFilter, 'bench'])]);
     const bwrap = which('bwrap');
     if (bwrap) {
       rows.push(['bwrap', time([bwrap, '--unshare-all', '--uid', '0', '--gid', '0', '--ro-bind', lower, '/', '--proc', '/proc', '--dev', '/dev', '/bin/true'])]);

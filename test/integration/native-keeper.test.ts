@@ -20,7 +20,9 @@ const dirs: string[] = [];
 
 /** Still that process: pids are recycled quickly on a busy machine, never kill a bare pid. */
 function stillRunning(k: { pid: number; startTime: number }): boolean {
-  const stat = parseProcStat(existsSync(`/proc/${k.pid}/stat`) ? readFileSync(`/proc/${k.pid}/stat`, 'utf8') : '');
+  let text = '';
+  try { text = readFileSync(`/proc/${k.pid}/stat`, 'utf8'); } catch { /* gone */ }
+  const stat = parseProcStat(text);
   return !!stat && stat.startTime === k.startTime && stat.state !== 'Z';
 }
 
@@ -78,7 +80,9 @@ function startKeeper(t: ExecutionContext, mode: Mode, dir: string): { pid: numbe
 async function waitGone(pid: number): Promise<boolean> {
   const deadline = Date.now() + scaled(5000);
   while (Date.now() < deadline) {
-    const stat = parseProcStat(existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '');
+    let text = '';
+    try { text = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { /* gone (reaped between two looks) */ }
+    const stat = parseProcStat(text);
     if (!stat || stat.state === 'Z') return true;
     await new Promise((r) => setTimeout(r, 20));
   }
