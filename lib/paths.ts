@@ -64,6 +64,7 @@ export function projectRoot(): string {
   return join(new URL('.', import.meta.url).pathname, '..', '..');
 }
 
-export function nativeBin(name: 'nestbox-runtime'): string {
-  return process.env.NESTBOX_RUNTIME_BIN || join(projectRoot(), 'native', 'build', name);
+export function nativeBin(name: 'nestbox-runtime' | 'nestbox-shim'): string {
+  const override = name === 'nestbox-runtime' ? process.env.NESTBOX_RUNTIME_BIN : process.env.NESTBOX_SHIM_BIN;
+  return override || join(projectRoot(), 'native', 'build', name);
 }

@@ -1,0 +1,64 @@
+/**
+ * Starts a container's shim (native/build/nestbox-shim) and reads its one-line handshake. The
+ * shim double-forks into its own session, so the process spawned here exits at once and nothing
+ * of this service stays attached to the container: killing the service leaves it running.
+ */
+import { spawn } from 'node:child_process';
+import { NestboxError } from '../../lib/errors.js';
+
+export interface ShimLaunch {
+  containerId: string;
+  containerDir: string;
+  bundleDir: string;
+  runtime: string;
+  cgroupPaths: string[];
+  /** start the runtime only once an attach client is there (foreground runs see all output) */
+  waitAttach: boolean;
+  /** the container's stdin is a pipe fed by attach clients */
+  stdin: boolean;
+}
+
+export interface ShimHandshake {
+  pid: number;
+  startTime: number;
+  /** the run already ended (exit.json is there) */
+  exited?: boolean;
+}
+
+const HANDSHAKE_TIMEOUT_MS = 60_000;
+
+export function launchShim(shimBin: string, l: ShimLaunch): Promise<ShimHandshake> {
+  const args = ['--dir', l.containerDir, '--bundle', l.bundleDir, '--runtime', l.runtime];
+  for (const dir of l.cgroupPaths) args.push('--cgroup', dir);
+  if (l.waitAttach) args.push('--wait-attach');
+  if (l.stdin) args.push('--stdin');
+  args.push(l.containerId);
+  return new Promise((resolve, reject) => {
+    const child = spawn(shimBin, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: '/' });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.stdout.destroy();
+      reject(new NestboxError('INTERNAL', `the shim of ${l.containerId.slice(0, 12)} did not answer within ${HANDSHAKE_TIMEOUT_MS / 1000} s`));
+    }, HANDSHAKE_TIMEOUT_MS);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new NestboxError('INTERNAL', `cannot start the shim ${shimBin}: ${e.message}`));
+    });
+    // EOF on the handshake pipe: the daemonized shim has answered (or died)
+    child.stdout.on('end', () => {
+      clearTimeout(timer);
+      let answer: (ShimHandshake & { error?: string }) | undefined;
+      try {
+        answer = JSON.parse(out.trim().split('\n')[0] ?? '') as ShimHandshake & { error?: string };
+      } catch {
+        answer = undefined;
+      }
+      if (answer?.error) reject(new NestboxError('INTERNAL', `shim: ${answer.error}`));
+      else if (answer && Number.isInteger(answer.pid) && Number.isInteger(answer.startTime)) resolve(answer);
+      else reject(new NestboxError('INTERNAL', `the shim gave no handshake${err.trim() ? `: ${err.trim().split('\n')[0]}` : ''}`));
+    });
+  });
+}
