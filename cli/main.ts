@@ -10,6 +10,7 @@ const USAGE = `Usage: nestbox COMMAND
 Commands:
   run [OPTIONS] IMAGE [COMMAND] [ARG...]   Run a command in a new container
   ps [-a] [-q] [--format json]             List containers
+  stop [-t SECONDS] CONTAINER...           Stop running containers (SIGTERM, then SIGKILL)
   rm [-f] CONTAINER...                     Remove containers
   images                                   List images
   system info|stop                         Show or stop the services
@@ -20,6 +21,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run': return (await import('./commands/run.js')).runCommand(rest);
     case 'ps': return (await import('./commands/ps.js')).psCommand(rest);
+    case 'stop': return (await import('./commands/stop.js')).stopCommand(rest);
     case 'rm': return (await import('./commands/rm.js')).rmCommand(rest);
     case 'images': return (await import('./commands/images.js')).imagesCommand();
     case 'system': return (await import('./commands/system.js')).systemCommand(rest);

@@ -19,8 +19,8 @@ const SPECS: OptionSpec[] = [
   { name: 'cpus', takesValue: true },
   { name: 'pids-limit', takesValue: true },
   { name: 'init', takesValue: false },
-  // accepted by docker; refused here until the issue that brings them, never ignored
   { name: 'detach', short: 'd', takesValue: false },
+  // accepted by docker; refused here until the issue that brings them, never ignored
   { name: 'interactive', short: 'i', takesValue: false },
   { name: 'tty', short: 't', takesValue: false },
   { name: 'volume', short: 'v', takesValue: true, repeatable: true },
@@ -28,7 +28,6 @@ const SPECS: OptionSpec[] = [
 ];
 
 const NOT_YET: Record<string, string> = {
-  detach: '-d (detached containers need the per-container shim)',
   interactive: '-i (stdin is not attached yet)',
   tty: '-t (terminals are not supported yet)',
   volume: '-v (volumes are not supported yet)',
@@ -58,6 +57,7 @@ export function buildRunRequest(argv: string[]): Record<string, unknown> {
     env,
     remove: one('rm') === 'true',
     ...(one('init') === 'true' ? { init: true } : {}),
+    ...(one('detach') === 'true' ? { detach: true } : {}),
     network: one('network') ?? one('net') ?? 'none',
     ...(one('entrypoint') !== undefined ? { entrypoint: one('entrypoint') } : {}),
     ...(one('workdir') !== undefined ? { workdir: one('workdir') } : {}),
@@ -77,6 +77,12 @@ export async function runCommand(argv: string[]): Promise<number> {
       if ('stream' in chunk) {
         const data = Buffer.from(chunk.data, 'base64');
         await write(chunk.stream === 'stdout' ? process.stdout : process.stderr, data);
+      } else if ('started' in chunk) {
+        // -d: docker prints the full id and leaves the container to its shim
+        if (request.detach) {
+          process.stdout.write(`${chunk.containerId}\n`);
+          return 0;
+        }
       } else if ('warning' in chunk) {
         process.stderr.write(`WARNING: ${chunk.warning}\n`);
       } else if ('exit' in chunk) {

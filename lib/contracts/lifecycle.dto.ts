@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsIn, IsOptional, IsString, Matches, ValidateNested, MaxLength } from 'class-validator';
+import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateNested, MaxLength } from 'class-validator';
 import { ResourceLimitsDto } from './cgroup.dto.js';
 import { NETWORK_MODES } from './network.dto.js';
 import { CONTAINER_NAME, ENV_ENTRY, HOSTNAME, IMAGE_REF } from './validators.js';
@@ -34,6 +34,9 @@ export class RunRequestDto {
   /** --init: the runtime's init is pid 1 and the command its child */
   @IsOptional() @IsBoolean() init?: boolean;
 
+  /** -d: reply once the container runs; its output goes to its log only */
+  @IsOptional() @IsBoolean() detach?: boolean;
+
   @IsIn(NETWORK_MODES, { message: 'network must be one of: none (slirp, bridge and named networks are not supported yet)' })
   network: string;
 
@@ -42,6 +45,12 @@ export class RunRequestDto {
 
 export class ListRequestDto {
   @IsBoolean() all: boolean;
+}
+
+export class StopRequestDto {
+  @IsString() @MaxLength(128) container: string;
+  /** seconds between SIGTERM and SIGKILL (docker's -t, default 10) */
+  @IsOptional() @IsInt() @Min(0) @Max(86_400) timeout?: number;
 }
 
 export class RemoveRequestDto {

@@ -67,6 +67,10 @@ export class ExecContainerDto {
   @IsOptional() @IsInt() @Min(0) gid?: number;
 }
 
+export class ContainerRefDto {
+  @Matches(CONTAINER_ID, { message: 'containerId must be 64 hex characters' }) containerId: string;
+}
+
 export class SignalContainerDto {
   @Matches(CONTAINER_ID, { message: 'containerId must be 64 hex characters' }) containerId: string;
   @IsInt() @Min(1) signal: number;

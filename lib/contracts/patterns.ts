@@ -18,11 +18,18 @@ export const STORAGE = {
 
 export const NAMESPACE = {
   idMap: 'namespace.idmap',
+  /** foreground: streams output and the exit */
   run: 'namespace.run',
+  /** detached: replies once the container runs */
+  start: 'namespace.start',
   signal: 'namespace.signal',
   exec: 'namespace.exec',
   /** the live keeper namespace, started or replaced when needed (storage work runs in it) */
   keeper: 'namespace.keeper',
+  /** running / exited (with its exit) / none, from the shim's files */
+  state: 'namespace.state',
+  /** streams the state now, then the exit when a running container ends */
+  wait: 'namespace.wait',
 } as const;
 
 export const NETWORK = {
@@ -40,4 +47,5 @@ export const LIFECYCLE = {
   run: 'lifecycle.run',
   list: 'lifecycle.list',
   remove: 'lifecycle.remove',
+  stop: 'lifecycle.stop',
 } as const;

@@ -97,7 +97,18 @@ export interface ExitStatus {
   /** set when nestbox (not the container) failed: 125, or 126/127 for exec */
   error?: string;
   stage?: string;
+  /** the container's memory cgroup saw an OOM kill */
+  oomKilled?: boolean;
+  /** RFC 3339, as the shim recorded it */
+  finishedAt?: string;
 }
+
+/** A container's process as its shim's files tell it (namespace.state, namespace.wait). */
+export type ProcessStateReply =
+  | { status: 'running' }
+  | { status: 'exited'; exit: ExitStatus }
+  /** no live shim and no exit recorded: it never started, or its shim was killed */
+  | { status: 'none' };
 
 export interface ContainerSummary {
   id: string;

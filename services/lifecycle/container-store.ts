@@ -25,6 +25,7 @@ export interface ContainerRecord {
   finishedAt?: string;
   exitCode?: number;
   error?: string;
+  oomKilled?: boolean;
   autoRemove: boolean;
 }
 
@@ -66,6 +67,10 @@ export class ContainerStore {
     } catch {
       throw new NestboxError('NOT_FOUND', `no such container: ${id}`);
     }
+  }
+
+  exists(id: string): boolean {
+    return existsSync(this.recordPath(id));
   }
 
   /** By full id, unique id prefix, or name (docker's rules). */

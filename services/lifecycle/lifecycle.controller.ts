@@ -2,36 +2,54 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { from, type Observable } from 'rxjs';
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
-import { ListRequestDto, RemoveRequestDto, RunRequestDto } from '../../lib/contracts/lifecycle.dto.js';
+import { ListRequestDto, RemoveRequestDto, RunRequestDto, StopRequestDto } from '../../lib/contracts/lifecycle.dto.js';
 import type { ContainerSummary, RunChunk } from '../../lib/contracts/types.js';
 import { ContainerStore } from './container-store.js';
+import { Reconciler } from './reconciler.js';
 import { RemoveFlow } from './remove-flow.js';
 import { RunFlow } from './run-flow.js';
+import { StopFlow } from './stop-flow.js';
 
+/** Every request waits for the reconcile at start: records tell the truth before anyone reads them. */
 @Controller()
 export class LifecycleController {
   constructor(
     @Inject(RunFlow) private readonly runFlow: RunFlow,
     @Inject(RemoveFlow) private readonly removeFlow: RemoveFlow,
+    @Inject(StopFlow) private readonly stopFlow: StopFlow,
     @Inject(ContainerStore) private readonly store: ContainerStore,
+    @Inject(Reconciler) private readonly reconciler: Reconciler,
   ) {}
 
-  /** Streams `started`, output chunks and one `exit`. */
+  /** Streams `started`, output chunks and one `exit` (with `detach`: `started` only, or the exit). */
   @MessagePattern(LIFECYCLE.run)
   run(@Payload() req: RunRequestDto): Observable<RunChunk> {
-    return from(this.runFlow.run(req));
+    const flow = this.runFlow;
+    const ready = this.reconciler.ready;
+    return from((async function* () {
+      await ready;
+      yield* flow.run(req);
+    })());
   }
 
   @MessagePattern(LIFECYCLE.list)
-  list(@Payload() req: ListRequestDto): ContainerSummary[] {
+  async list(@Payload() req: ListRequestDto): Promise<ContainerSummary[]> {
+    await this.reconciler.ready;
     return this.store
       .list()
       .filter((c) => req.all || c.state === 'running')
       .map((c) => ({ id: c.id, name: c.name, image: c.image, command: c.command, state: c.state, createdAt: c.createdAt, exitCode: c.exitCode }));
   }
 
+  @MessagePattern(LIFECYCLE.stop)
+  async stop(@Payload() req: StopRequestDto) {
+    await this.reconciler.ready;
+    return this.stopFlow.stop(req.container, req.timeout);
+  }
+
   @MessagePattern(LIFECYCLE.remove)
-  remove(@Payload() req: RemoveRequestDto) {
+  async remove(@Payload() req: RemoveRequestDto) {
+    await this.reconciler.ready;
     return this.removeFlow.remove(req.container, req.force);
   }
 }

@@ -8,7 +8,10 @@ import { SERVICE_CALLER } from './lifecycle.constants.js';
 import { LifecycleController } from './lifecycle.controller.js';
 import { NestServiceCaller } from './nest-service-caller.js';
 import { RemoveFlow } from './remove-flow.js';
+import { Reconciler } from './reconciler.js';
 import { RunFlow } from './run-flow.js';
+import { StopFlow } from './stop-flow.js';
+import { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
 
 @Module({
@@ -22,8 +25,17 @@ import type { ServiceCaller } from './service-caller.js';
       useFactory: (namespace: ClientProxy, storage: ClientProxy, network: ClientProxy, cgroup: ClientProxy) =>
         new NestServiceCaller({ namespace, storage, network, cgroup }),
     },
-    { provide: RunFlow, inject: [SERVICE_CALLER, ContainerStore], useFactory: (s: ServiceCaller, c: ContainerStore) => new RunFlow(s, c) },
-    { provide: RemoveFlow, inject: [SERVICE_CALLER, ContainerStore], useFactory: (s: ServiceCaller, c: ContainerStore) => new RemoveFlow(s, c) },
+    { provide: ExitMonitor, inject: [SERVICE_CALLER, ContainerStore], useFactory: (s: ServiceCaller, c: ContainerStore) => new ExitMonitor(s, c) },
+    {
+      provide: Reconciler,
+      inject: [SERVICE_CALLER, ContainerStore, ExitMonitor],
+      useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor) => new Reconciler(s, c, m),
+    },
+    ...[RunFlow, RemoveFlow, StopFlow].map((Flow) => ({
+      provide: Flow,
+      inject: [SERVICE_CALLER, ContainerStore, ExitMonitor],
+      useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor) => new Flow(s, c, m),
+    })),
   ],
 })
 export class LifecycleModule {}

@@ -2,21 +2,26 @@
 import { NestboxError } from '../../lib/errors.js';
 import { CGROUP, NAMESPACE, NETWORK, STORAGE } from '../../lib/contracts/patterns.js';
 import type { ContainerStore } from './container-store.js';
+import type { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
 
 const SIGKILL = 9;
+/** after SIGKILL a container is gone in milliseconds; this is for a namespace service coming back */
+const KILL_WAIT_MS = 30_000;
 
 export class RemoveFlow {
-  constructor(private readonly services: ServiceCaller, private readonly store: ContainerStore) {}
+  constructor(private readonly services: ServiceCaller, private readonly store: ContainerStore, private readonly monitor: ExitMonitor) {}
 
   async remove(ref: string, force: boolean): Promise<{ id: string; name: string }> {
-    let record = this.store.find(ref);
+    const record = this.store.find(ref);
     if (record.state === 'running' || record.state === 'created') {
       if (!force) {
         throw new NestboxError('FAILED_PRECONDITION', `cannot remove container ${record.name}: it is ${record.state}; stop it first or use rm -f`);
       }
+      const finalized = this.monitor.whenFinalized(record.id);
       await this.services.call('namespace', NAMESPACE.signal, { containerId: record.id, signal: SIGKILL }).catch(() => undefined);
-      record = await this.waitUntilExited(record.id);
+      await withTimeout(finalized, KILL_WAIT_MS, `container ${record.name} did not end within ${KILL_WAIT_MS / 1000} s of SIGKILL`);
+      if (!this.store.exists(record.id)) return { id: record.id, name: record.name }; // it was --rm
     }
     const containerId = record.id;
     await this.services.call('network', NETWORK.detach, { containerId });
@@ -25,14 +30,12 @@ export class RemoveFlow {
     this.store.remove(containerId);
     return { id: record.id, name: record.name };
   }
+}
 
-  private async waitUntilExited(id: string) {
-    for (let i = 0; i < 200; i++) {
-      const r = this.store.get(id);
-      if (r.state !== 'running' && r.state !== 'created') return r;
-      await new Promise((res) => setTimeout(res, 50));
-    }
-    // a run whose process is gone but whose record was never closed: close it now
-    return this.store.update(id, { state: 'exited', exitCode: 137, finishedAt: new Date().toISOString() });
-  }
+export function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new NestboxError('UNAVAILABLE', message)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

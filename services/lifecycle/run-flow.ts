@@ -1,15 +1,17 @@
 /**
- * `run`: composes the four services into one container run. Each step that creates something
- * registers its undo before the next step starts, so a failure anywhere (or --rm at the end)
- * removes exactly what was made, in reverse order.
+ * `run`: composes the four services into one container run. Until the container's shim has it,
+ * each step that creates something registers its undo before the next step starts, so a failure
+ * removes exactly what was made, in reverse order. From then on its end is the exit monitor's
+ * (exit-monitor.ts): the foreground run hands it the exit; `-d` returns and the monitor follows.
  */
 import { NestboxError } from '../../lib/errors.js';
 import { CGROUP, NAMESPACE, NETWORK, STORAGE } from '../../lib/contracts/patterns.js';
 import type { RunRequestDto } from '../../lib/contracts/lifecycle.dto.js';
 import type {
-  CgroupPlacement, ExitStatus, IdMapInfo, ImageConfig, ImageInfo, NetworkAttachment, RootfsInfo, RunChunk,
+  CgroupPlacement, ExitStatus, IdMapInfo, ImageConfig, ImageInfo, NetworkAttachment, ProcessStateReply, RootfsInfo, RunChunk,
 } from '../../lib/contracts/types.js';
 import type { ContainerStore } from './container-store.js';
+import type { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
 
 type Undo = () => Promise<unknown>;
@@ -41,7 +43,7 @@ export function parseUser(user: string | undefined, imageUser: string | undefine
 }
 
 export class RunFlow {
-  constructor(private readonly services: ServiceCaller, private readonly store: ContainerStore) {}
+  constructor(private readonly services: ServiceCaller, private readonly store: ContainerStore, private readonly monitor: ExitMonitor) {}
 
   async *run(req: RunRequestDto): AsyncGenerator<RunChunk> {
     const ids = await this.services.call<IdMapInfo>('namespace', NAMESPACE.idMap, {});
@@ -60,6 +62,8 @@ export class RunFlow {
     this.store.update(id, { hostname });
     const undo: Undo[] = [];
     let exit: ExitStatus | undefined;
+    // once the shim has the container, its end is the exit monitor's to clean up, not ours
+    let handedOver = false;
     try {
       const rootfs = await this.services.call<RootfsInfo>('storage', STORAGE.prepareRootfs, { containerId: id, imageId: image.id, ...owner });
       undo.push(() => this.services.call('storage', STORAGE.removeRootfs, { containerId: id }));
@@ -83,25 +87,53 @@ export class RunFlow {
         network: req.network,
         ...(req.init ? { init: true } : {}),
       };
-      for await (const chunk of this.services.stream<RunChunk>('namespace', NAMESPACE.run, spec)) {
-        if ('started' in chunk) this.store.update(id, { state: 'running', startedAt: new Date().toISOString() });
-        if ('exit' in chunk) exit = chunk.exit;
-        else yield chunk;
+      handedOver = true;
+      if (req.detach) {
+        const reply = await this.services.call<{ started: true } | { exit: ExitStatus }>('namespace', NAMESPACE.start, spec);
+        if ('exit' in reply) {
+          exit = reply.exit; // it ended during setup (or at once): said below, as in the foreground
+        } else {
+          this.store.update(id, { state: 'running', startedAt: new Date().toISOString() });
+          this.monitor.watch(id);
+          yield { containerId: id, started: true };
+          return;
+        }
+      } else {
+        for await (const chunk of this.services.stream<RunChunk>('namespace', NAMESPACE.run, spec)) {
+          if ('started' in chunk) this.store.update(id, { state: 'running', startedAt: new Date().toISOString() });
+          if ('exit' in chunk) exit = chunk.exit;
+          else yield chunk;
+        }
       }
       if (!exit) throw new NestboxError('INTERNAL', 'the namespace service ended the run without an exit status');
-    } finally {
-      const finishedAt = new Date().toISOString();
-      const failure = exit ? undefined : 'nestbox failed before the container exited';
-      this.store.update(id, { state: 'exited', finishedAt, exitCode: exit?.exitCode ?? 125, error: exit?.error ?? failure });
-      // the cgroup goes when the container exits; the layer stays until rm (or now with --rm)
-      const keep = req.remove ? [] : undo.slice(0, 1);
-      for (const step of undo.slice(keep.length).reverse()) {
-        // one failed undo must not keep the others from running; it is logged, not hidden
-        await step().catch((err: Error) => process.stderr.write(`lifecycle: cleanup of ${id.slice(0, 12)} failed: ${err.message}\n`));
+    } catch (err) {
+      if (handedOver && (await this.stillOwned(id))) throw err;
+      this.store.update(id, { state: 'exited', finishedAt: new Date().toISOString(), exitCode: 125, error: (err as Error).message });
+      for (const step of undo.reverse()) {
+        await step().catch((e: Error) => process.stderr.write(`lifecycle: cleanup of ${id.slice(0, 12)} failed: ${e.message}\n`));
       }
       if (req.remove) this.store.remove(id);
+      throw err;
     }
+    await this.monitor.finalize(id, exit);
     // last, so a caller that sees the exit also sees the container gone (--rm) or recorded
     yield { exit };
+  }
+
+  /**
+   * After a failed start or a broken stream: does a shim have the container? Then it is followed
+   * until it ends (the namespace service went away, not the container); if not, the caller undoes.
+   */
+  private async stillOwned(id: string): Promise<boolean> {
+    let state: ProcessStateReply | undefined;
+    try {
+      state = await this.services.call<ProcessStateReply>('namespace', NAMESPACE.state, { containerId: id });
+    } catch {
+      state = undefined; // cannot tell: assume it runs; the monitor finds out when the service is back
+    }
+    if (state?.status === 'none') return false;
+    if (state?.status === 'exited') await this.monitor.finalize(id, state.exit);
+    else this.monitor.watch(id);
+    return true;
   }
 }

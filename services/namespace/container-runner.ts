@@ -1,27 +1,40 @@
 /**
- * Runs containers through the native runtime: writes the OCI bundle with this user's id maps,
- * starts nestbox-runtime, and keeps the running ones so they can be signalled.
+ * Runs containers through their shims (native/build/nestbox-shim): writes the OCI bundle with
+ * this user's id maps and starts the shim, which starts nestbox-runtime and stays the container's
+ * parent. Nothing here holds a container: its state is read from the files its shim keeps
+ * (shim-files.ts), so a restarted service finds every container as it left it.
  */
 import { DataLayout } from '../../lib/data-layout.js';
 import { NestboxError } from '../../lib/errors.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecContainerDto, RunContainerDto } from '../../lib/contracts/namespace.dto.js';
-import type { ExitStatus, IdMapInfo } from '../../lib/contracts/types.js';
+import type { ExitStatus, IdMapInfo, ProcessStateReply } from '../../lib/contracts/types.js';
+import { AttachConnection, type ShimExit } from './attach-client.js';
+import { ExecProcess, execProcessSpec, type OciProcess } from './exec-process.js';
 import { hostIdMaps } from './id-maps.js';
 import { buildSpec, writeBundle } from './oci-bundle.js';
 import type { OverlayChoice } from './overlay-driver.js';
-import { ExecProcess, execProcessSpec, type OciProcess } from './exec-process.js';
-import { RuntimeProcess, type RuntimeOutput } from './runtime-process.js';
+import { launchShim } from './shim-launcher.js';
+import { containerProcessState, isSameProcess, readExit, readShimRecord } from './shim-files.js';
+
+export interface RuntimeOutput {
+  onChunk(stream: 'stdout' | 'stderr', data: Buffer): void;
+}
+
+export interface NativeBins {
+  runtime: string;
+  shim: string;
+}
+
+/** the shim was killed (or its files lost) before it could record an exit */
+const LOST: ExitStatus = { exitCode: 125, error: "the container's shim ended without an exit status", stage: 'runtime' };
 
 export class ContainerRunner {
-  private readonly running = new Map<string, RuntimeProcess>();
-  /** the process of each running container's config.json: what an exec starts from */
-  private readonly processes = new Map<string, OciProcess>();
   private idMaps?: IdMapInfo;
 
   /** `overlay`: the driver chosen at start-up (overlay-driver.ts), written into every bundle */
-  constructor(private readonly layout: DataLayout, private readonly overlay: OverlayChoice) {}
+  constructor(private readonly layout: DataLayout, private readonly overlay: OverlayChoice, private readonly bins: NativeBins) {}
 
   /** Read once: /etc/subuid and /etc/subgid change only with an administrator's hand. */
   ids(): IdMapInfo {
@@ -29,41 +42,121 @@ export class ContainerRunner {
     return this.idMaps;
   }
 
-  start(req: RunContainerDto, out: RuntimeOutput): Promise<ExitStatus> {
-    if (this.running.has(req.containerId)) {
-      throw new NestboxError('ALREADY_EXISTS', `container ${req.containerId.slice(0, 12)} is already running`);
-    }
-    if (this.overlay.error) throw new NestboxError('FAILED_PRECONDITION', this.overlay.error);
-    const dir = this.layout.container(req.containerId);
-    const spec = buildSpec(req, this.ids(), this.overlay.driver);
-    const bundle = writeBundle(dir, spec);
-    const proc = new RuntimeProcess(req.containerId, bundle, dir, out);
-    this.running.set(req.containerId, proc);
-    this.processes.set(req.containerId, spec.process as OciProcess);
-    return proc.done.finally(() => {
-      this.running.delete(req.containerId);
-      this.processes.delete(req.containerId);
+  /** Foreground: the shim waits for our attach, so every byte of output reaches OUT. */
+  async run(req: RunContainerDto, out: RuntimeOutput): Promise<Promise<ExitStatus>> {
+    const dir = await this.launch(req, true);
+    return new Promise<Promise<ExitStatus>>((resolveStarted, rejectStarted) => {
+      const done = new Promise<ExitStatus>((resolveDone) => {
+        AttachConnection.open(dir, {
+          onOutput: (stream, data) => out.onChunk(stream, data),
+          onEnd: (exit) => resolveDone(toExitStatus(exit ?? readExit(dir))),
+        }).then(
+          () => resolveStarted(done),
+          (err: Error) => rejectStarted(new NestboxError('INTERNAL', `cannot attach to the shim of ${req.containerId.slice(0, 12)}: ${err.message}`)),
+        );
+      });
     });
   }
 
-  /** Runs one more process in a running container; resolves with its exit status. */
-  exec(req: ExecContainerDto, out: RuntimeOutput): Promise<ExitStatus> {
-    const container = this.processes.get(req.containerId);
-    if (!container) throw new NestboxError('NOT_FOUND', `container ${req.containerId.slice(0, 12)} is not running`);
-    const dir = this.layout.container(req.containerId);
-    let pid: number;
-    try {
-      pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
-    } catch {
-      // the runtime writes the pid file once the container is set up, just before its command
-      throw new NestboxError('FAILED_PRECONDITION', `container ${req.containerId.slice(0, 12)} is still starting`);
-    }
-    return new ExecProcess(pid, execProcessSpec(container, req), dir, out).done;
+  /** Detached: returns once the container runs, or with its exit if it ended already. */
+  async start(req: RunContainerDto): Promise<{ started: true } | { exit: ExitStatus }> {
+    const dir = await this.launch(req, false);
+    const state = containerProcessState(dir);
+    if (state.status === 'exited') return { exit: toExitStatus(state.exit) };
+    return { started: true };
   }
 
-  signal(containerId: string, signal: number): void {
-    const proc = this.running.get(containerId);
-    if (!proc) throw new NestboxError('NOT_FOUND', `container ${containerId.slice(0, 12)} is not running`);
-    proc.kill(signal);
+  state(containerId: string): ProcessStateReply {
+    const s = containerProcessState(this.layout.container(containerId));
+    if (s.status === 'exited') return { status: 'exited', exit: toExitStatus(s.exit) };
+    return { status: s.status };
   }
+
+  /** Calls back once with the state now, and again when a running container ends. */
+  async wait(containerId: string, onState: (s: ProcessStateReply) => void): Promise<() => void> {
+    const dir = this.layout.container(containerId);
+    const now = this.state(containerId);
+    onState(now);
+    if (now.status !== 'running') return () => undefined;
+    try {
+      const conn = await AttachConnection.open(dir, {
+        onOutput: () => undefined,
+        onEnd: (exit) => onState(this.endState(dir, exit)),
+      });
+      return () => conn.detach();
+    } catch {
+      // the shim finished between the two looks
+      onState(this.endState(dir, undefined));
+      return () => undefined;
+    }
+  }
+
+  /**
+   * Runs one more process in a running container; resolves with its exit status. It starts from
+   * the container's own process (its bundle's config.json) and joins the container's pid 1, the
+   * pid its shim recorded with its start time: both survive a restart of this service.
+   */
+  exec(req: ExecContainerDto, out: RuntimeOutput): Promise<ExitStatus> {
+    const dir = this.layout.container(req.containerId);
+    const shim = readShimRecord(dir);
+    if (!shim || !isSameProcess(shim.pid, shim.startTime)) {
+      throw new NestboxError('NOT_FOUND', `container ${req.containerId.slice(0, 12)} is not running`);
+    }
+    const { containerPid: pid, containerStartTime: start } = shim;
+    if (pid === undefined || start === undefined || !isSameProcess(pid, start)) {
+      // the shim records the pid once the container is set up, just before its command
+      throw new NestboxError('FAILED_PRECONDITION', `container ${req.containerId.slice(0, 12)} is still starting`);
+    }
+    const config = JSON.parse(readFileSync(join(dir, 'bundle', 'config.json'), 'utf8')) as { process: OciProcess };
+    return new ExecProcess(pid, execProcessSpec(config.process, req), dir, out).done;
+  }
+
+  /**
+   * Signals the container's pid 1, the pid its shim recorded, believed only with the start time
+   * recorded next to it. During setup (no container pid yet) a few tries are made.
+   */
+  async signal(containerId: string, signal: number): Promise<void> {
+    const dir = this.layout.container(containerId);
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const shim = readShimRecord(dir);
+      if (!shim || !isSameProcess(shim.pid, shim.startTime)) break;
+      const { containerPid: pid, containerStartTime: start } = shim;
+      if (pid !== undefined && start !== undefined) {
+        if (!isSameProcess(pid, start)) break;
+        process.kill(pid, signal);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new NestboxError('NOT_FOUND', `container ${containerId.slice(0, 12)} is not running`);
+  }
+
+  private endState(dir: string, exit: ShimExit | undefined): ProcessStateReply {
+    return { status: 'exited', exit: toExitStatus(exit ?? readExit(dir)) };
+  }
+
+  private async launch(req: RunContainerDto, waitAttach: boolean): Promise<string> {
+    if (this.overlay.error) throw new NestboxError('FAILED_PRECONDITION', this.overlay.error);
+    const dir = this.layout.container(req.containerId);
+    if (containerProcessState(dir).status === 'running') {
+      throw new NestboxError('ALREADY_EXISTS', `container ${req.containerId.slice(0, 12)} is already running`);
+    }
+    const bundleDir = writeBundle(dir, buildSpec(req, this.ids(), this.overlay.driver));
+    await launchShim(this.bins.shim, {
+      containerId: req.containerId, containerDir: dir, bundleDir, runtime: this.bins.runtime,
+      cgroupPaths: req.cgroupPaths, waitAttach, stdin: false,
+    });
+    return dir;
+  }
+}
+
+function toExitStatus(exit: ShimExit | undefined): ExitStatus {
+  if (!exit) return LOST;
+  const s: ExitStatus = { exitCode: exit.exitCode };
+  if (exit.signal !== undefined) s.signal = exit.signal;
+  if (exit.error !== undefined) s.error = exit.error;
+  if (exit.stage !== undefined) s.stage = exit.stage;
+  if (exit.oomKilled !== undefined) s.oomKilled = exit.oomKilled;
+  if (exit.finishedAt !== undefined) s.finishedAt = exit.finishedAt;
+  return s;
 }

@@ -4,13 +4,13 @@
  * of the container's pid 1, its output as chunks, its exit status from the status file.
  */
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../lib/atomic-file.js';
 import { nativeBin } from '../../lib/paths.js';
 import type { ExecContainerDto } from '../../lib/contracts/namespace.dto.js';
 import type { ExitStatus } from '../../lib/contracts/types.js';
-import { readStatus, type RuntimeOutput } from './runtime-process.js';
+import type { RuntimeOutput } from './container-runner.js';
 
 export type OciProcess = Record<string, unknown> & { env?: string[]; cwd?: string; user?: { uid: number; gid: number } };
 
@@ -56,4 +56,19 @@ export class ExecProcess {
       rmSync(statusFile, { force: true });
     });
   }
+}
+
+/** The status file the runtime wrote; a runtime that died without one is a 125 of stage `runtime`. */
+export function readStatus(file: string, code: number | null, signal: NodeJS.Signals | null): ExitStatus {
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as ExitStatus;
+    if (typeof s.exitCode === 'number') return s;
+  } catch {
+    /* no status: the runtime itself died */
+  }
+  return {
+    exitCode: 125,
+    error: `the runtime ended without a status (${signal ? `signal ${signal}` : `exit ${code}`})`,
+    stage: 'runtime',
+  };
 }

@@ -2,13 +2,12 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Observable } from 'rxjs';
 import { NAMESPACE } from '../../lib/contracts/patterns.js';
-import { ExecContainerDto, KeeperRequestDto, RunContainerDto, SignalContainerDto } from '../../lib/contracts/namespace.dto.js';
-import type { ExitStatus, IdMapInfo, KeeperInfo, RunChunk } from '../../lib/contracts/types.js';
-import { ContainerRunner } from './container-runner.js';
+import { ContainerRefDto, ExecContainerDto, KeeperRequestDto, RunContainerDto, SignalContainerDto } from '../../lib/contracts/namespace.dto.js';
+import type { ExitStatus, IdMapInfo, KeeperInfo, ProcessStateReply, RunChunk } from '../../lib/contracts/types.js';
+import { ContainerRunner, type RuntimeOutput } from './container-runner.js';
 import { Keeper } from './keeper.js';
-import type { RuntimeOutput } from './runtime-process.js';
 
-/** `started`, the output chunks, then one `exit`: the stream of a run or of an exec. */
+/** `started`, the output chunks, then one `exit`: the stream of an exec. */
 function streamProcess(containerId: string, start: (out: RuntimeOutput) => Promise<ExitStatus>): Observable<RunChunk> {
   return new Observable<RunChunk>((sub) => {
     let done: Promise<ExitStatus>;
@@ -44,7 +43,21 @@ export class NamespaceController {
   /** Streams `started`, the output chunks, then one `exit`. */
   @MessagePattern(NAMESPACE.run)
   run(@Payload() req: RunContainerDto): Observable<RunChunk> {
-    return streamProcess(req.containerId, (out) => this.runner.start(req, out));
+    return new Observable<RunChunk>((sub) => {
+      this.runner
+        .run(req, { onChunk: (stream, data) => sub.next({ stream, data: data.toString('base64') }) })
+        .then((done) => {
+          sub.next({ containerId: req.containerId, started: true });
+          return done;
+        })
+        .then(
+          (exit) => {
+            sub.next({ exit });
+            sub.complete();
+          },
+          (err) => sub.error(err),
+        );
+    });
   }
 
   /** One more process in a running container: `started`, its output, then one `exit`. */
@@ -59,9 +72,41 @@ export class NamespaceController {
     return this.keeper.ensure(req.purpose);
   }
 
+  @MessagePattern(NAMESPACE.start)
+  start(@Payload() req: RunContainerDto): Promise<{ started: true } | { exit: ExitStatus }> {
+    return this.runner.start(req);
+  }
+
   @MessagePattern(NAMESPACE.signal)
-  signal(@Payload() req: SignalContainerDto): { signalled: true } {
-    this.runner.signal(req.containerId, req.signal);
+  async signal(@Payload() req: SignalContainerDto): Promise<{ signalled: true }> {
+    await this.runner.signal(req.containerId, req.signal);
     return { signalled: true };
+  }
+
+  @MessagePattern(NAMESPACE.state)
+  state(@Payload() req: ContainerRefDto): ProcessStateReply {
+    return this.runner.state(req.containerId);
+  }
+
+  /** The state now, then (for a running container) its exit; the stream ends after the exit. */
+  @MessagePattern(NAMESPACE.wait)
+  wait(@Payload() req: ContainerRefDto): Observable<ProcessStateReply> {
+    return new Observable<ProcessStateReply>((sub) => {
+      let stop: (() => void) | undefined;
+      let closed = false;
+      this.runner
+        .wait(req.containerId, (s) => {
+          sub.next(s);
+          if (s.status !== 'running') {
+            closed = true;
+            sub.complete();
+          }
+        })
+        .then(
+          (cancel) => (closed ? cancel() : (stop = cancel)),
+          (err) => sub.error(err),
+        );
+      return () => stop?.();
+    });
   }
 }

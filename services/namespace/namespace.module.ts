@@ -13,7 +13,7 @@ function createRunner(): ContainerRunner {
   const layout = new DataLayout(dataRoot()).init();
   const overlay = chooseOverlayDriver(process.env, layout.tmp, nativeBin('nestbox-runtime'));
   process.stderr.write(`nestbox namespace: ${describeChoice(overlay)}\n`);
-  return new ContainerRunner(layout, overlay);
+  return new ContainerRunner(layout, overlay, { runtime: nativeBin('nestbox-runtime'), shim: nativeBin('nestbox-shim') });
 }
 
 @Module({

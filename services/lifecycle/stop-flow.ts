@@ -1,0 +1,41 @@
+/** `stop [-t S]`: SIGTERM to the container's pid 1, SIGKILL after the grace period (docker's). */
+import { NestboxError } from '../../lib/errors.js';
+import { NAMESPACE } from '../../lib/contracts/patterns.js';
+import type { ContainerStore } from './container-store.js';
+import type { ExitMonitor } from './exit-monitor.js';
+import { withTimeout } from './remove-flow.js';
+import type { ServiceCaller } from './service-caller.js';
+
+const SIGTERM = 15;
+const SIGKILL = 9;
+export const DEFAULT_STOP_TIMEOUT_S = 10;
+const KILL_WAIT_MS = 30_000;
+
+export class StopFlow {
+  constructor(private readonly services: ServiceCaller, private readonly store: ContainerStore, private readonly monitor: ExitMonitor) {}
+
+  async stop(ref: string, timeoutS = DEFAULT_STOP_TIMEOUT_S): Promise<{ id: string; name: string; exitCode?: number }> {
+    const record = this.store.find(ref);
+    // docker: stopping a container that is not running succeeds and changes nothing
+    if (record.state !== 'running' && record.state !== 'created') return { id: record.id, name: record.name, exitCode: record.exitCode };
+    const finalized = this.monitor.whenFinalized(record.id);
+    if (await this.signal(record.id, SIGTERM)) {
+      const ended = await withTimeout(finalized, timeoutS * 1000, '').then(() => true, () => false);
+      if (!ended) await this.signal(record.id, SIGKILL);
+    }
+    await withTimeout(finalized, KILL_WAIT_MS, `container ${record.name} did not end within ${KILL_WAIT_MS / 1000} s of SIGKILL`);
+    const after = this.store.exists(record.id) ? this.store.get(record.id) : undefined;
+    return { id: record.id, name: record.name, exitCode: after?.exitCode };
+  }
+
+  /** false when it has no process any more (the monitor then records how it ended) */
+  private async signal(id: string, signal: number): Promise<boolean> {
+    try {
+      await this.services.call('namespace', NAMESPACE.signal, { containerId: id, signal });
+      return true;
+    } catch (err) {
+      if (err instanceof NestboxError && err.code === 'NOT_FOUND') return false;
+      throw err;
+    }
+  }
+}
