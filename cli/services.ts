@@ -7,6 +7,7 @@ import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SYSTEM } from '../lib/contracts/patterns.js';
 import { NestboxError } from '../lib/errors.js';
+import { isZombie } from '../lib/proc-stat.js';
 import { endpointOf, ensurePrivateDir, runtimeDir, type EndpointName } from '../lib/paths.js';
 import { RpcClient } from '../lib/transport/rpc-client.js';
 
@@ -33,7 +34,7 @@ function endpointHeld(service: EndpointName): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
+    return !isZombie(pid); // a killed service not yet reaped holds nothing
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }

@@ -11,6 +11,7 @@
 import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { NestboxError } from '../errors.js';
+import { isZombie } from '../proc-stat.js';
 
 interface LockOwner {
   pid: number;
@@ -35,6 +36,7 @@ function isAlive(owner: LockOwner): boolean {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  if (isZombie(owner.pid)) return false;
   if (owner.startTime === undefined) return true;
   const now = processStartTime(owner.pid);
   return now === undefined || now === owner.startTime;

@@ -5,7 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { procStartTime } from '../../lib/proc-stat.js';
 import type { ShimExit } from './attach-client.js';
+
+export { procStartTime };
 
 export interface ShimRecord {
   pid: number;
@@ -18,20 +21,6 @@ export type ContainerProcessState =
   | { status: 'running'; shim: ShimRecord }
   | { status: 'exited'; exit: ShimExit }
   | { status: 'none' };
-
-/** Field 22 of /proc/PID/stat, or undefined when the process is gone (or a zombie). */
-export function procStartTime(pid: number): number | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-  const start = Number(fields[19]); // field 3 is fields[0]
-  return Number.isFinite(start) ? start : undefined;
-}
 
 /** PID is alive and is the process that started at START (not a reuse of its number). */
 export function isSameProcess(pid: number, start: number): boolean {

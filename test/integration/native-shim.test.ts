@@ -66,7 +66,13 @@ const gone = (pid: number) => waitFor(`pid ${pid} to end`, () => (procStartTime(
 
 function withBundle(t: ExecutionContext, mode: Mode, args: string[]): Bundle {
   const b = makeBundle(mode, args);
-  t.teardown(() => removeBundle(b));
+  t.teardown(async () => {
+    // a failed test may leave the container running: end it (its runtime and shim follow)
+    const rec = existsSync(join(b.base, 'ctr')) ? readShimRecord(join(b.base, 'ctr')) : undefined;
+    if (rec?.containerPid && isSameProcess(rec.containerPid, rec.containerStartTime!)) process.kill(rec.containerPid, 'SIGKILL');
+    if (rec && isSameProcess(rec.pid, rec.startTime)) await gone(rec.pid).catch(() => undefined);
+    removeBundle(b);
+  });
   return b;
 }
 
