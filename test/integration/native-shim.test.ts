@@ -5,11 +5,11 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AttachConnection, type ShimExit } from '../../services/namespace/attach-client.js';
 import { isSameProcess, procStartTime, readShimRecord } from '../../services/namespace/shim-files.js';
-import { projectRoot, stageProject, TEST_USER } from '../helpers/host.js';
+import { isRoot, projectRoot, stageProject, TEST_USER } from '../helpers/host.js';
 import {
   type Bundle, type Mode, both, makeBundle, registerRuntimeHooks, removeBundle, testUser, waitFor, assertNoHostMounts,
 } from '../helpers/runtime-bundle.js';
@@ -175,5 +175,28 @@ both('--wait-attach: the runtime starts once a client is there, which gets all t
   });
   t.is(exit?.exitCode, 0);
   t.is(text, 'stdout:first\nstderr:second\n');
+  await gone(handshake.pid);
+});
+
+/** the calling process's own v1 memory cgroup directory, if there is one */
+function ownMemoryCgroup(): string | undefined {
+  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes('memory'));
+  const dir = line && join('/sys/fs/cgroup/memory', line.split(':')[2]);
+  return dir && existsSync(join(dir, 'memory.oom_control')) ? dir : undefined;
+}
+
+const memcg = isRoot ? ownMemoryCgroup() : undefined;
+(memcg ? test : test.skip)(`root: an OOM kill in the container's memory cgroup is in exit.json${memcg ? '' : ' (skipped: needs root and a cgroup v1 memory hierarchy; v2 runs in the kernel matrix)'}`, async (t) => {
+  const cg = join(memcg!, `nbx-shim-oom-${process.pid}`);
+  mkdirSync(cg);
+  t.teardown(() => rmdirSync(cg));
+  writeFileSync(join(cg, 'memory.limit_in_bytes'), String(32 * 1024 * 1024));
+  const b = withBundle(t, 'root', ['sh', '-c', 'a=xxxxxxxxxxxxxxxx; while :; do a=$a$a; done']);
+  const config = JSON.parse(readFileSync(join(b.dir, 'config.json'), 'utf8'));
+  config.annotations['io.nestbox.cgroup.paths'] = cg;
+  writeFileSync(join(b.dir, 'config.json'), JSON.stringify(config));
+  const { dir, handshake } = await startShim('root', b, ['--cgroup', cg]);
+  const exit = await exitOf(dir);
+  t.like(exit, { exitCode: 137, signal: 9, oomKilled: true });
   await gone(handshake.pid);
 });
