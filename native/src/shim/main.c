@@ -61,6 +61,7 @@ struct shim {
 	size_t in_len;
 	bool in_end;         /* a client asked to close stdin once the buffer is written */
 	int sig_fd, ino_fd;
+	bool watching;       /* for the runtime's pid file */
 	pid_t runtime;
 	int runtime_status;
 	bool runtime_done;
@@ -263,8 +264,11 @@ static void container_started(struct shim *s)
 	unsigned long long start = proc_start_time(pid);
 	if (start > 0)
 		shim_json_write(pid, start);
-	close(s->ino_fd);
-	s->ino_fd = -1;
+	/*
+	 * No more watching, but the descriptor stays open until exit: closing an inotify instance
+	 * waits for an RCU grace period (milliseconds on a busy machine), and this is the start path.
+	 */
+	s->watching = false;
 	handshake(s, NULL, false);
 }
 
@@ -384,7 +388,7 @@ static void serve(struct shim *s)
 		int n = 0, i_sig, i_ino = -1, i_out = -1, i_err = -1, i_in = -1, i_lis, i_cli;
 		bool throttled = attach_pending(&s->at) > ATTACH_HIGH_WATER;
 		i_sig = n, p[n++] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
-		if (s->ino_fd >= 0)
+		if (s->watching)
 			i_ino = n, p[n++] = (struct pollfd){.fd = s->ino_fd, .events = POLLIN};
 		if (s->out_fd >= 0 && !throttled)
 			i_out = n, p[n++] = (struct pollfd){.fd = s->out_fd, .events = POLLIN};
@@ -495,6 +499,7 @@ int main(int argc, char **argv)
 		fail_start(&s);
 	if ((s.ino_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0 || inotify_add_watch(s.ino_fd, ".", IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
 		fail_start((nbx_fail_errno("inotify on %s", s.o.dir), &s));
+	s.watching = true;
 
 	if (s.o.wait_attach) {
 		handshake(&s, NULL, false);
