@@ -108,6 +108,14 @@ export class AttachConnection {
     this.socket.write(frame(FRAME.stdinEnd));
   }
 
+  /** The terminal's window size (ignored by a shim without one). */
+  resize(rows: number, cols: number): void {
+    const p = Buffer.alloc(4);
+    p.writeUInt16BE(rows, 0);
+    p.writeUInt16BE(cols, 2);
+    this.socket.write(frame(FRAME.resize, p));
+  }
+
   /** Stops listening; the container goes on. */
   detach(): void {
     this.socket.destroy();

@@ -141,10 +141,12 @@ export class ContainerRunner {
     if (containerProcessState(dir).status === 'running') {
       throw new NestboxError('ALREADY_EXISTS', `container ${req.containerId.slice(0, 12)} is already running`);
     }
-    const bundleDir = writeBundle(dir, buildSpec(req, this.ids(), this.overlay.driver));
+    const spec = buildSpec(req, this.ids(), this.overlay.driver);
+    const bundleDir = writeBundle(dir, spec);
     await launchShim(this.bins.shim, {
       containerId: req.containerId, containerDir: dir, bundleDir, runtime: this.bins.runtime,
       cgroupPaths: req.cgroupPaths, waitAttach, stdin: false,
+      terminal: (spec.process as { terminal?: boolean }).terminal === true,
     });
     return dir;
   }

@@ -16,6 +16,8 @@ export interface ShimLaunch {
   waitAttach: boolean;
   /** the container's stdin is a pipe fed by attach clients */
   stdin: boolean;
+  /** process.terminal: the shim receives the pty master on its console socket */
+  terminal: boolean;
 }
 
 export interface ShimHandshake {
@@ -32,6 +34,7 @@ export function launchShim(shimBin: string, l: ShimLaunch): Promise<ShimHandshak
   for (const dir of l.cgroupPaths) args.push('--cgroup', dir);
   if (l.waitAttach) args.push('--wait-attach');
   if (l.stdin) args.push('--stdin');
+  if (l.terminal) args.push('--terminal');
   args.push(l.containerId);
   return new Promise((resolve, reject) => {
     const child = spawn(shimBin, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: '/' });

@@ -4,7 +4,7 @@
  * attach socket, records the exit atomically, and outlives whoever started it.
  */
 import test, { type ExecutionContext } from 'ava';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AttachConnection, type ShimExit } from '../../services/namespace/attach-client.js';
@@ -199,4 +199,37 @@ const memcg = isRoot ? ownMemoryCgroup() : undefined;
   const exit = await exitOf(dir);
   t.like(exit, { exitCode: 137, signal: 9, oomKilled: true });
   await gone(handshake.pid);
+});
+
+/** the runtime can hand over a pty master (process.terminal with --console-socket) */
+const runtimeHasTerminal = (() => {
+  try {
+    return execFileSync(bin('root', 'nestbox-runtime'), ['--help'], { encoding: 'utf8' }).includes('--console-socket');
+  } catch {
+    return false;
+  }
+})();
+const withTerminal = (title: string, body: Parameters<typeof both>[1]) =>
+  runtimeHasTerminal ? both(title, body) : test.skip(`${title} (skipped: this nestbox-runtime has no --console-socket)`, () => undefined);
+
+withTerminal('--terminal: the pty master comes over the console socket; output, input and window size go through it', async (t, mode) => {
+  const b = withBundle(t, mode, ['sh', '-c', 'busybox tty; read line; echo "got $line"; busybox stty size; exit 4']);
+  const config = JSON.parse(readFileSync(join(b.dir, 'config.json'), 'utf8'));
+  config.process.terminal = true;
+  writeFileSync(join(b.dir, 'config.json'), JSON.stringify(config));
+  const { dir, handshake } = await startShim(mode, b, ['--terminal', '--wait-attach']);
+  let text = '';
+  const exit = await new Promise<ShimExit | undefined>((resolve) => {
+    void AttachConnection.open(dir, { onOutput: (s, d) => (text += `${s === 'stdout' ? '' : '[stderr]'}${d.toString()}`), onEnd: resolve })
+      .then((conn) => {
+        conn.resize(33, 101);
+        conn.write(Buffer.from('hello\n'));
+      });
+  });
+  t.is(exit?.exitCode, 4);
+  // a terminal: CRLF line ends, the input echoed, one stream
+  t.is(text, '/dev/pts/0\r\nhello\r\ngot hello\r\n33 101\r\n');
+  t.true(logOf(dir).every((e) => e.stream === 'stdout'));
+  await gone(handshake.pid);
+  t.false(existsSync(join(dir, 'console.sock')));
 });

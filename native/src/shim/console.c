@@ -1,0 +1,68 @@
+/* See console.h. */
+#include "console.h"
+#include "../util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+int console_listen(const char *name)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(name) >= sizeof sa.sun_path)
+		return nbx_fail("console socket name too long: %s", name);
+	strcpy(sa.sun_path, name);
+	unlink(name);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return nbx_fail_errno("socket for %s", name);
+	mode_t old = umask(0177);
+	int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	umask(old);
+	if (rc < 0 || listen(fd, 1) < 0) {
+		nbx_fail_errno("listen on %s", name);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int console_receive(int listen_fd)
+{
+	int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (conn < 0)
+		return errno == EAGAIN ? -2 : nbx_fail_errno("accept on the console socket");
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+	ssize_t n;
+	do
+		n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	close(conn);
+	struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return nbx_fail("console socket: no pty master received");
+	int master;
+	memcpy(&master, CMSG_DATA(c), sizeof master);
+	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+	return master;
+}
+
+void console_resize(int master, unsigned rows, unsigned cols)
+{
+	if (master < 0 || rows == 0 || cols == 0)
+		return;
+	struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+	ioctl(master, TIOCSWINSZ, &ws);
+}
