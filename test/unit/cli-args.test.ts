@@ -15,6 +15,11 @@ test('limits are parsed docker-style', (t) => {
   t.throws(() => parseSize('lots', '--memory'), { message: /invalid size for --memory: "lots"/ });
 });
 
+test('-d asks for a detached run (bundled with --rm as -d --rm or -d)', (t) => {
+  t.like(buildRunRequest(['-d', '--rm', 'busybox', 'sleep', '1']), { detach: true, remove: true, command: ['sleep', '1'] });
+  t.is(buildRunRequest(['busybox', '-d']).detach, undefined, 'after the image it is the command\'s');
+});
+
 test('unknown flags and unsupported features are refused by name', (t) => {
   t.throws(() => buildRunRequest(['--bogus', 'busybox']), { message: 'unknown flag: --bogus' });
   t.throws(() => buildRunRequest(['-it', 'busybox']), { message: /not supported yet: -i/ });
