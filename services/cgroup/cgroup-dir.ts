@@ -1,5 +1,5 @@
 /** File operations on one cgroup directory shared by the v1 and v2 drivers. */
-import { mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestboxError } from '../../lib/errors.js';
 
@@ -57,7 +57,22 @@ export function removeIfEmpty(dir: string): void {
 
 const CONTAINER_DIR = /^[0-9a-f]{64}$/;
 
-/** Container cgroups under `parent` that hold no process. */
+/**
+ * A cgroup this young may be one being set up (created, the runtime not in it yet), by another
+ * nestbox instance sharing the same parent (every instance started from one cgroup does): never
+ * abandoned.
+ */
+const SETUP_GRACE_MS = 60_000;
+
+function isFresh(dir: string): boolean {
+  try {
+    return Date.now() - statSync(dir).ctimeMs < SETUP_GRACE_MS;
+  } catch {
+    return false;
+  }
+}
+
+/** Container cgroups under `parent` that hold no process (and are not being set up). */
 export function emptyContainerCgroups(parent: string): string[] {
   let names: string[];
   try {
@@ -65,5 +80,5 @@ export function emptyContainerCgroups(parent: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((n) => pidsIn(join(parent, n)).length === 0 && existsSync(join(parent, n, 'cgroup.procs')));
+  return names.filter((n) => pidsIn(join(parent, n)).length === 0 && existsSync(join(parent, n, 'cgroup.procs')) && !isFresh(join(parent, n)));
 }
