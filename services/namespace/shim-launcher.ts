@@ -44,24 +44,32 @@ export function launchShim(shimBin: string, l: ShimLaunch): Promise<ShimHandshak
       child.stdout.destroy();
       reject(new NestboxError('INTERNAL', `the shim of ${l.containerId.slice(0, 12)} did not answer within ${HANDSHAKE_TIMEOUT_MS / 1000} s`));
     }, HANDSHAKE_TIMEOUT_MS);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    let answered = false;
+    // the first line is the answer: no need to wait for the EOF (the first forks' exits)
+    const answer = () => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
+      let reply: (ShimHandshake & { error?: string }) | undefined;
+      try {
+        reply = JSON.parse(out.trim().split('\n')[0] ?? '') as ShimHandshake & { error?: string };
+      } catch {
+        reply = undefined;
+      }
+      if (reply?.error) reject(new NestboxError('INTERNAL', `shim: ${reply.error}`));
+      else if (reply && Number.isInteger(reply.pid) && Number.isInteger(reply.startTime)) resolve(reply);
+      else reject(new NestboxError('INTERNAL', `the shim gave no handshake${err.trim() ? `: ${err.trim().split('\n')[0]}` : ''}`));
+    };
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.includes('\n')) answer();
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(new NestboxError('INTERNAL', `cannot start the shim ${shimBin}: ${e.message}`));
     });
-    // EOF on the handshake pipe: the daemonized shim has answered (or died)
-    child.stdout.on('end', () => {
-      clearTimeout(timer);
-      let answer: (ShimHandshake & { error?: string }) | undefined;
-      try {
-        answer = JSON.parse(out.trim().split('\n')[0] ?? '') as ShimHandshake & { error?: string };
-      } catch {
-        answer = undefined;
-      }
-      if (answer?.error) reject(new NestboxError('INTERNAL', `shim: ${answer.error}`));
-      else if (answer && Number.isInteger(answer.pid) && Number.isInteger(answer.startTime)) resolve(answer);
-      else reject(new NestboxError('INTERNAL', `the shim gave no handshake${err.trim() ? `: ${err.trim().split('\n')[0]}` : ''}`));
-    });
+    // all ended without a line: the shim died before answering (a usage error is on its stderr)
+    child.on('close', answer);
   });
 }
