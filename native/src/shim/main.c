@@ -12,9 +12,10 @@
  * (its stdout), which it closes after one line; so it survives SIGKILL of every service.
  *
  * Handshake: one JSON line on stdout, then EOF: {"pid":N,"startTime":T} once the container runs
- * (its pid file exists) or, with --wait-attach, once the attach socket listens (the runtime is
- * started when the first client connects, so it sees all the output; after 10 s without one it
- * starts anyway); {"pid":N,"startTime":T,"exited":true} if the run ended before; {"error":"..."}
+ * (its pid file exists) or, with --wait-attach, as soon as the attach socket listens and the
+ * runtime is started (its output is then held in the pipes until the first client connects, so
+ * that client sees all of it; after 10 s without one it is read anyway);
+ * {"pid":N,"startTime":T,"exited":true} if the run ended before; {"error":"..."}
  * if the shim itself could not start. The shim's own exit code only says whether it daemonized.
  * Files in DIR: see record.h (shim.json, exit.json), log.h (ctr.log), attach.h (attach.sock),
  * console.h (console.sock, with --terminal). The container's life: serve.c.
@@ -217,11 +218,10 @@ int main(int argc, char **argv)
 		fail_start((nbx_fail_errno("inotify on %s", s.o.dir), &s));
 	s.watching = true;
 
-	if (s.o.wait_attach) {
-		handshake(&s, NULL, false);
-	} else if (start_runtime(&s) < 0) {
+	if (start_runtime(&s) < 0)
 		fail_start(&s);
-	}
+	if (s.o.wait_attach)
+		handshake(&s, NULL, false);
 	serve(&s);
 	finish(&s);
 	return 0;

@@ -231,17 +231,16 @@ static long now_ms(void)
 /* The poll loop: until the runtime is reaped and both output pipes reached EOF. */
 void serve(struct shim *s)
 {
-	long attach_deadline = s->runtime > 0 ? 0 : now_ms() + WAIT_ATTACH_MS;
+	/*
+	 * --wait-attach: the runtime is already setting the container up, but its output stays in
+	 * the pipes (the container blocks once they are full) until the first client is there, so
+	 * that client sees all of it; after WAIT_ATTACH_MS without one, it is read anyway.
+	 */
+	long hold_until = s->o.wait_attach ? now_ms() + WAIT_ATTACH_MS : 0;
 	for (;;) {
-		if (s->runtime == 0 && (s->at.n > 0 || now_ms() >= attach_deadline)) {
-			if (start_runtime(s) < 0) {
-				/* nothing ran: say so in the log and exit.json, as a runtime failure */
-				log_chunk(s->log_fd, "stderr", nbx_err, strlen(nbx_err));
-				s->runtime = -1;
-				s->runtime_done = true;
-				s->runtime_status = 127 << 8;
-			}
-		}
+		bool holding = hold_until && s->at.n == 0 && now_ms() < hold_until;
+		if (!holding)
+			hold_until = 0;
 		if (s->runtime_done && s->out_fd < 0 && s->err_fd < 0 && s->tty_fd < 0) {
 			/* a master sent just before the runtime ended may still wait in the backlog */
 			if (!(s->console_fd >= 0 && on_console(s)))
@@ -249,7 +248,7 @@ void serve(struct shim *s)
 		}
 		struct pollfd p[8 + ATTACH_MAX_CLIENTS];
 		int n = 0, i_sig, i_ino = -1, i_out = -1, i_err = -1, i_tty = -1, i_con = -1, i_in = -1, i_lis, i_cli;
-		bool throttled = attach_pending(&s->at) > ATTACH_HIGH_WATER;
+		bool throttled = holding || attach_pending(&s->at) > ATTACH_HIGH_WATER;
 		i_sig = n, p[n++] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
 		if (s->watching)
 			i_ino = n, p[n++] = (struct pollfd){.fd = s->ino_fd, .events = POLLIN};
@@ -270,8 +269,8 @@ void serve(struct shim *s)
 			short ev = (s->in_len < ATTACH_HIGH_WATER ? POLLIN : 0) | (s->at.c[i]->out_len ? POLLOUT : 0);
 			p[n++] = (struct pollfd){.fd = s->at.c[i]->fd, .events = ev};
 		}
-		int timeout = s->runtime == 0 ? (int)(attach_deadline - now_ms()) : -1;
-		if (poll(p, (nfds_t)n, timeout < 0 && s->runtime == 0 ? 0 : timeout) < 0) {
+		long left = holding ? hold_until - now_ms() : -1;
+		if (poll(p, (nfds_t)n, holding ? (int)(left > 0 ? left : 0) : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return; /* cannot happen with valid descriptors; exit.json still gets written */
