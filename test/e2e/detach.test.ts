@@ -110,7 +110,8 @@ each('run -d survives SIGKILL of nestboxd and every service; ps shows it Up; sto
   const stop = await nb.cli(['stop', '-t', '2', id.slice(0, 12)]);
   const took = Date.now() - began;
   t.is(stop.code, 0, stop.stderr);
-  t.true(took >= 2000 && took < scaled(2000) + scaled(5000), `stop took ${took} ms for a grace of 2 s`);
+  // it waited for the grace, then killed: not much longer (a busy machine's CLI start is in this)
+  t.true(took >= 2000 && took < scaled(2000) + scaled(10_000), `stop took ${took} ms for a grace of 2 s`);
   t.false(isSameProcess(rec.containerPid!, rec.containerStartTime!));
   t.is((await psRows(nb)).find((c) => c.id === id)?.status, 'Exited (137)');
 
@@ -121,10 +122,9 @@ each('run -d survives SIGKILL of nestboxd and every service; ps shows it Up; sto
 each('stop of a container that handles SIGTERM ends it at once with 143', async (t, nb) => {
   const run = await nb.cli(['run', '-d', '--name', 'polite', 'busybox', 'sh', '-c', 'trap "exit 143" TERM; while :; do sleep 0.1; done']);
   t.is(run.code, 0, run.stderr);
-  const began = Date.now();
   const stop = await nb.cli(['stop', 'polite']);
   t.is(stop.code, 0, stop.stderr);
-  t.true(Date.now() - began < scaled(5000), 'well within the default grace of 10 s');
+  // 143, not 137: it ended on the SIGTERM, not on the SIGKILL after the default grace of 10 s
   t.is((await psRows(nb)).find((c) => c.name === 'polite')?.status, 'Exited (143)');
   t.is((await nb.cli(['rm', 'polite'])).code, 0);
 });
@@ -140,14 +140,16 @@ each('rm -f kills a running container first', async (t, nb) => {
 });
 
 each('a --rm container that ends while no service runs is cleaned up when they start again', async (t, nb) => {
-  const run = await nb.cli(['run', '-d', '--rm', 'busybox', 'sh', '-c', 'echo bye; sleep 1']);
+  // long enough to outlive the services (killed at once), short enough not to slow the suite
+  const run = await nb.cli(['run', '-d', '--rm', 'busybox', 'sh', '-c', 'echo bye; sleep 4']);
   t.is(run.code, 0, run.stderr);
   const id = run.stdout.trim();
   const dir = join(nb.dataRoot, 'containers', id);
-  const rec = readShimRecord(dir)!;
+  const rec = readShimRecord(dir);
+  if (!rec) return t.fail('the container ended before the services could be killed (machine too slow for this test)');
   const cgroups = cgroupDirs(rec.containerPid!);
   for (const pid of await servicePids(t, nb)) process.kill(pid, 'SIGKILL');
-  await waitUntil('the container to end', () => existsSync(join(dir, 'exit.json')));
+  await waitUntil('the container to end', () => existsSync(join(dir, 'exit.json')), 20_000);
   const log = readFileSync(join(dir, 'ctr.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { log: string; stream: string });
   t.deepEqual(log.map((e) => [e.stream, e.log]), [['stdout', 'bye\n']]);
   t.true(existsSync(dir), 'nobody was there to remove it');
