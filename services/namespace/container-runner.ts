@@ -16,7 +16,7 @@ import { hostIdMaps } from './id-maps.js';
 import { buildSpec, writeBundle } from './oci-bundle.js';
 import type { OverlayChoice } from './overlay-driver.js';
 import { launchShim } from './shim-launcher.js';
-import { containerProcessState, isSameProcess, readExit, readShimRecord } from './shim-files.js';
+import { containerProcessState, isSameProcess, readExit, readShimRecord, type ShimRecord } from './shim-files.js';
 
 export interface RuntimeOutput {
   onChunk(stream: 'stdout' | 'stderr', data: Buffer): void;
@@ -72,16 +72,24 @@ export class ContainerRunner {
     return { status: s.status };
   }
 
-  /** Calls back once with the state now, and again when a running container ends. */
+  /**
+   * Calls back once with the state now, and again when a running container ends, once its shim
+   * is gone too (stop and rm -f report only when no process of the container is left; the
+   * foreground run does not wait for that: the shim's exit is a few ms more, off its path).
+   */
   async wait(containerId: string, onState: (s: ProcessStateReply) => void): Promise<() => void> {
     const dir = this.layout.container(containerId);
+    const shim = readShimRecord(dir);
     const now = this.state(containerId);
     onState(now);
     if (now.status !== 'running') return () => undefined;
     try {
       const conn = await AttachConnection.open(dir, {
         onOutput: () => undefined,
-        onEnd: (exit) => onState(this.endState(dir, exit)),
+        onEnd: (exit) => {
+          const end = this.endState(dir, exit);
+          void (shim ? shimGone(shim) : Promise.resolve()).then(() => onState(end));
+        },
       });
       return () => conn.detach();
     } catch {
@@ -149,6 +157,15 @@ export class ContainerRunner {
       terminal: (spec.process as { terminal?: boolean }).terminal === true,
     });
     return dir;
+  }
+}
+
+const SHIM_EXIT_WAIT_MS = 5_000;
+
+/** Resolves once the shim has exited (it closes its clients first, then exits: milliseconds). */
+async function shimGone(shim: ShimRecord): Promise<void> {
+  for (const until = Date.now() + SHIM_EXIT_WAIT_MS; Date.now() < until && isSameProcess(shim.pid, shim.startTime); ) {
+    await new Promise((r) => setTimeout(r, 2));
   }
 }
 

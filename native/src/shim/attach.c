@@ -178,10 +178,8 @@ void attach_finish(struct attach *a, int timeout_ms)
 			if (p[i].revents)
 				attach_flush(a, i);
 	}
-	/*
-	 * The clients' descriptors are left to the exit: they are the shim's highest, closed last,
-	 * so a client's EOF means the shim is gone (no socket outlives the rest of it).
-	 */
+	while (a->n > 0)
+		drop(a, a->n - 1);
 	if (a->listen_fd >= 0)
 		close(a->listen_fd);
 	a->listen_fd = -1;

@@ -61,10 +61,7 @@ size_t attach_pending(const struct attach *a);
 void attach_flush(struct attach *a, int i);
 /* Reads what client I sent, calling FN per complete input frame; drops it on EOF or error. */
 void attach_read(struct attach *a, int i, attach_input_fn fn, void *ctx);
-/*
- * Blocks until every client has taken its output or TIMEOUT_MS passed. The clients stay
- * connected: the shim exits next, and their EOF then says it is gone.
- */
+/* Blocks until every client has taken its output or TIMEOUT_MS passed; then closes them all. */
 void attach_finish(struct attach *a, int timeout_ms);
 
 #endif
