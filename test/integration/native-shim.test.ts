@@ -106,7 +106,8 @@ both('a container killed by a signal: exit.json has 137 and signal 9; the pid wa
   t.is(rec.pid, handshake.pid);
   t.true(isSameProcess(rec.pid, rec.startTime));
   t.true(isSameProcess(rec.containerPid!, rec.containerStartTime!));
-  t.is(readFileSync(`/proc/${rec.containerPid}/cmdline`, 'utf8'), 'sleep\x00100\x00');
+  // the pid is recorded just before the exec: on a slow machine the command may not run yet
+  await waitFor('the container to exec sleep', () => (readFileSync(`/proc/${rec.containerPid}/cmdline`, 'utf8') === 'sleep\x00100\x00' ? true : undefined));
   process.kill(rec.containerPid!, 'SIGKILL');
   const exit = await exitOf(dir);
   t.like(exit, { exitCode: 137, signal: 9, oomKilled: false });
@@ -145,6 +146,8 @@ both('it survives SIGKILL of its starter; an attach client then gets live output
   t.not(sid(hs.pid), hs.pid);
   for (const fd of ['0', '1', '2']) t.is(readlinkSync(`/proc/${hs.pid}/fd/${fd}`), '/dev/null', `fd ${fd} of the shim`);
 
+  // attach after "ready" is in the log: output from before the attach is not sent to a client
+  await waitFor('ready in the log', () => { try { return logOf(dir).length > 0 ? true : undefined; } catch { return undefined; } });
   let out = '';
   let err = '';
   const ended = new Promise<ShimExit | undefined>((resolve) => {
@@ -221,12 +224,24 @@ withTerminal('--terminal: the pty master comes over the console socket; output, 
   writeFileSync(join(b.dir, 'config.json'), JSON.stringify(config));
   const { dir, handshake } = await startShim(mode, b, ['--terminal', '--wait-attach']);
   let text = '';
+  let typed = false;
   const exit = await new Promise<ShimExit | undefined>((resolve) => {
-    void AttachConnection.open(dir, { onOutput: (s, d) => (text += `${s === 'stdout' ? '' : '[stderr]'}${d.toString()}`), onEnd: resolve })
-      .then((conn) => {
-        conn.resize(33, 101);
+    let conn: AttachConnection | undefined;
+    // type only after the prompt-like output: typed earlier, the echo would come first on a slow machine
+    const typeWhenReady = () => {
+      if (!typed && conn && text.includes('/dev/pts/0\r\n')) {
+        typed = true;
         conn.write(Buffer.from('hello\n'));
-      });
+      }
+    };
+    void AttachConnection.open(dir, {
+      onOutput: (s, d) => { text += `${s === 'stdout' ? '' : '[stderr]'}${d.toString()}`; typeWhenReady(); },
+      onEnd: resolve,
+    }).then((c) => {
+      conn = c;
+      c.resize(33, 101);
+      typeWhenReady();
+    });
   });
   t.is(exit?.exitCode, 4);
   // a terminal: CRLF line ends, the input echoed, one stream
