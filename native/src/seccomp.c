@@ -7,17 +7,25 @@
  * is one of these values".
  */
 #include "seccomp.h"
+#include "seccomp_cache.h"
+#include "spec.h"
 #include "specjson.h"
 #include "util.h"
 
 #include <errno.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+/* Built with libseccomp (ctx), then kept as the BPF it generates, which the child loads itself. */
 struct nbx_seccomp {
 	scmp_filter_ctx ctx;
+	struct nbx_bpf bpf;
 };
 
 #define MAX_ERRNO 4095
@@ -225,11 +233,13 @@ static int set_flags(struct nbx_seccomp *sc, json_t *v)
 		int rc = 0;
 		if (!f)
 			return BAD("linux.seccomp.flags", "must be an array of strings");
-		if (!strcmp(f, "SECCOMP_FILTER_FLAG_LOG"))
+		if (!strcmp(f, "SECCOMP_FILTER_FLAG_LOG")) {
 			rc = seccomp_attr_set(sc->ctx, SCMP_FLTATR_CTL_LOG, 1);
-		else if (!strcmp(f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"))
+			sc->bpf.flags |= SECCOMP_FILTER_FLAG_LOG;
+		} else if (!strcmp(f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW")) {
 			rc = seccomp_attr_set(sc->ctx, SCMP_FLTATR_CTL_SSB, 1);
-		else if (strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC"))
+			sc->bpf.flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+		} else if (strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC"))
 			return bad("linux.seccomp.flags", "unknown flag \"%.64s\"", f);
 		if (rc < 0) {
 			errno = -rc;
@@ -239,7 +249,7 @@ static int set_flags(struct nbx_seccomp *sc, json_t *v)
 	return 0;
 }
 
-int seccomp_parse(json_t *v, struct nbx_seccomp **out)
+static int compile(json_t *v, struct nbx_seccomp **out)
 {
 	json_t *e;
 	size_t i;
@@ -290,6 +300,58 @@ int seccomp_parse(json_t *v, struct nbx_seccomp **out)
 	return 0;
 }
 
+/* The BPF libseccomp generates for sc->ctx (what seccomp_load would load), into sc->bpf. */
+static int export_bpf(struct nbx_seccomp *sc)
+{
+	int fd = memfd_create("nbx-seccomp-bpf", MFD_CLOEXEC), rc;
+	if (fd < 0)
+		return nbx_fail_errno("linux.seccomp: memfd for the filter");
+	if ((rc = seccomp_export_bpf(sc->ctx, fd)) < 0) {
+		close(fd);
+		errno = -rc;
+		return nbx_fail_errno("linux.seccomp: libseccomp could not generate the filter");
+	}
+	off_t size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || size % sizeof(struct sock_filter) || size / sizeof(struct sock_filter) > 4096) {
+		close(fd);
+		return nbx_fail("linux.seccomp: the generated filter has %lld bytes", (long long)size);
+	}
+	sc->bpf.len = (unsigned short)(size / sizeof(struct sock_filter));
+	sc->bpf.insns = xmalloc((size_t)size);
+	ssize_t got = pread(fd, sc->bpf.insns, (size_t)size, 0);
+	close(fd);
+	if (got != size)
+		return nbx_fail("linux.seccomp: cannot read the generated filter back");
+	seccomp_release(sc->ctx);
+	sc->ctx = NULL;
+	return 0;
+}
+
+int seccomp_parse(json_t *v, const char *cache_dir, struct nbx_seccomp **out)
+{
+	size_t keylen = 0;
+	char *key = NULL;
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (cache_dir && json_is_object(v) && (key = seccomp_cache_key(v, &keylen))) {
+		struct nbx_seccomp *sc = xcalloc(1, sizeof *sc);
+		if (seccomp_cache_load(cache_dir, key, keylen, &sc->bpf) == 0) {
+			free(key);
+			*out = sc;
+			return 0;
+		}
+		free(sc);
+	}
+	int rc = compile(v, out);
+	if (rc == 0 && *out)
+		rc = export_bpf(*out);
+	if (rc == 0 && key)
+		seccomp_cache_store(cache_dir, key, keylen, &(*out)->bpf);
+	free(key);
+	return rc;
+}
+
 int seccomp_from_config(const char *file, struct nbx_seccomp **out)
 {
 	json_error_t jerr;
@@ -298,7 +360,10 @@ int seccomp_from_config(const char *file, struct nbx_seccomp **out)
 	if (!root)
 		return jerr.line < 0 ? nbx_fail("%s: %s", file, jerr.text) : nbx_fail("%s: line %d: %s", file, jerr.line, jerr.text);
 	json_t *lnx = json_object_get(root, "linux");
-	int rc = seccomp_parse(json_is_object(lnx) ? json_object_get(lnx, "seccomp") : NULL, out);
+	json_t *ann = json_object_get(root, "annotations");
+	json_t *cache = json_is_object(ann) ? json_object_get(ann, ANN_SECCOMP_CACHE) : NULL;
+	int rc = seccomp_parse(json_is_object(lnx) ? json_object_get(lnx, "seccomp") : NULL,
+			       json_is_string(cache) ? json_string_value(cache) : NULL, out);
 	json_decref(root);
 	if (rc < 0 && !strncmp(nbx_err, "config.json: ", 13)) {
 		char msg[NBX_ERRLEN];
@@ -308,12 +373,11 @@ int seccomp_from_config(const char *file, struct nbx_seccomp **out)
 	return rc;
 }
 
+/* What seccomp_load does with the filter libseccomp generated (no no_new_privs: see compile). */
 int seccomp_apply(const struct nbx_seccomp *sc)
 {
-	int rc = seccomp_load(sc->ctx);
-	if (rc < 0) {
-		errno = -rc;
+	struct sock_fprog prog = {.len = sc->bpf.len, .filter = sc->bpf.insns};
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, sc->bpf.flags, &prog) < 0)
 		return nbx_fail_errno("load the seccomp filter");
-	}
 	return 0;
 }

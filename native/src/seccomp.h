@@ -12,12 +12,15 @@ struct nbx_seccomp;
 
 /*
  * Reads the linux.seccomp object V (NULL or null: *out stays NULL, no filter) and builds the
- * filter. -1 with nbx_err ("config.json: linux.seccomp.syscalls[3].action: ...") on error.
+ * filter, or takes it from the cache in CACHE_DIR (NULL: no cache; seccomp_cache.h), where a
+ * filter it builds is stored. -1 with nbx_err ("config.json: linux.seccomp.syscalls[3].action:
+ * ...") on error.
  */
-int seccomp_parse(json_t *v, struct nbx_seccomp **out);
+int seccomp_parse(json_t *v, const char *cache_dir, struct nbx_seccomp **out);
 
 /*
- * The linux.seccomp of the config.json FILE (exec: the container's own filter). No section:
+ * The linux.seccomp of the config.json FILE (exec: the container's own filter), through the
+ * cache its annotation names. No section:
  * *out NULL. -1 with nbx_err ("FILE: linux.seccomp...: ...") on error.
  */
 int seccomp_from_config(const char *file, struct nbx_seccomp **out);

@@ -16,6 +16,8 @@
 #define ANN_OVERLAY_DRIVER "io.nestbox.overlay.driver"
 #define ANN_CGROUP_PATHS "io.nestbox.cgroup.paths"
 #define ANN_INIT "io.nestbox.init"
+/* a directory of compiled seccomp filters (seccomp_cache.h) */
+#define ANN_SECCOMP_CACHE "io.nestbox.seccomp.cache"
 
 /* A NULL-terminated string array with its length. */
 struct strv {

@@ -72,6 +72,14 @@ static int parse_maps(json_t *lnx, const char *key, struct nbx_idmap **out, size
 	return 0;
 }
 
+/* annotations.io.nestbox.seccomp.cache if it is a string (checked with the other annotations). */
+static const char *seccomp_cache_dir(json_t *root)
+{
+	json_t *a = json_object_get(root, "annotations");
+	json_t *v = json_is_object(a) ? json_object_get(a, ANN_SECCOMP_CACHE) : NULL;
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
 int parse_linux(json_t *root, struct nbx_spec *s)
 {
 	json_t *lnx = json_object_get(root, "linux"), *v, *e;
@@ -106,7 +114,7 @@ int parse_linux(json_t *root, struct nbx_spec *s)
 	    parse_maps(lnx, "gidMappings", &s->gid_maps, &s->ngid_maps) < 0 ||
 	    get_strv(lnx, "maskedPaths", "linux.maskedPaths", &s->masked) < 0 ||
 	    get_strv(lnx, "readonlyPaths", "linux.readonlyPaths", &s->readonly) < 0 ||
-	    seccomp_parse(json_object_get(lnx, "seccomp"), &s->seccomp) < 0)
+	    seccomp_parse(json_object_get(lnx, "seccomp"), seccomp_cache_dir(root), &s->seccomp) < 0)
 		return -1;
 
 	v = json_object_get(lnx, "devices");
@@ -145,7 +153,7 @@ int parse_linux(json_t *root, struct nbx_spec *s)
 int parse_annotations(json_t *root, struct nbx_spec *s)
 {
 	json_t *a = json_object_get(root, "annotations");
-	char *cg = NULL, *driver = NULL, *init = NULL;
+	char *cg = NULL, *driver = NULL, *init = NULL, *cache = NULL;
 	s->cgroup_paths.v = xcalloc(1, sizeof(char *));
 	if (!a || json_is_null(a))
 		return 0;
@@ -156,8 +164,14 @@ int parse_annotations(json_t *root, struct nbx_spec *s)
 	    get_string(a, ANN_OVERLAY_WORK, "annotations." ANN_OVERLAY_WORK, &s->ov_work) < 0 ||
 	    get_string(a, ANN_OVERLAY_DRIVER, "annotations." ANN_OVERLAY_DRIVER, &driver) < 0 ||
 	    get_string(a, ANN_CGROUP_PATHS, "annotations." ANN_CGROUP_PATHS, &cg) < 0 ||
-	    get_string(a, ANN_INIT, "annotations." ANN_INIT, &init) < 0)
+	    get_string(a, ANN_INIT, "annotations." ANN_INIT, &init) < 0 ||
+	    get_string(a, ANN_SECCOMP_CACHE, "annotations." ANN_SECCOMP_CACHE, &cache) < 0)
 		return -1;
+	if (cache) {
+		if (cache[0] != '/')
+			return nbx_fail("config.json: annotations: %s: \"%.64s\" is not an absolute path", ANN_SECCOMP_CACHE, cache);
+		free(cache);
+	}
 	if (init) {
 		if (strcmp(init, "true") && strcmp(init, "false"))
 			return nbx_fail("config.json: annotations: %s: \"%.64s\" must be true or false", ANN_INIT, init);

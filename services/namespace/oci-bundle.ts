@@ -2,11 +2,13 @@
  * Turns a run request into an OCI runtime-spec bundle (config.json) for native/nestbox-runtime,
  * close to the OCI default spec so crun or runc can run the same bundle for comparison.
  * The overlay root (and which overlay mounts it) and the cgroups to join travel as io.nestbox.*
- * annotations (native/README.md).
+ * annotations (native/README.md), as does the directory where the runtime caches the compiled
+ * seccomp filter (the same profile for every container: compiled once per user and libseccomp).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../lib/atomic-file.js';
+import { runtimeDir } from '../../lib/paths.js';
 import type { IdMapInfo, OciMount } from '../../lib/contracts/types.js';
 import type { RunContainerDto } from '../../lib/contracts/namespace.dto.js';
 import type { OverlayDriver } from './overlay-driver.js';
@@ -51,7 +53,9 @@ export const MASKED_PATHS = [
 ];
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
-export function buildSpec(req: RunContainerDto, ids: IdMapInfo, overlayDriver: OverlayDriver): Record<string, unknown> {
+export function buildSpec(
+  req: RunContainerDto, ids: IdMapInfo, overlayDriver: OverlayDriver, seccompCache = join(runtimeDir(), 'seccomp'),
+): Record<string, unknown> {
   const p = req.process;
   return {
     ociVersion: '1.0.2',
@@ -74,6 +78,7 @@ export function buildSpec(req: RunContainerDto, ids: IdMapInfo, overlayDriver: O
       'io.nestbox.overlay.driver': overlayDriver,
       ...(req.cgroupPaths.length ? { 'io.nestbox.cgroup.paths': req.cgroupPaths.join(':') } : {}),
       ...(req.init ? { 'io.nestbox.init': 'true' } : {}),
+      'io.nestbox.seccomp.cache': seccompCache,
     },
     linux: {
       namespaces: ['pid', 'network', 'ipc', 'uts', 'mount', 'user', 'cgroup'].map((type) => ({ type })),
