@@ -7,7 +7,8 @@
 //     also with --map-auto (the subordinate ranges through newuidmap, as ours maps them);
 //   - bwrap and runc where installed (runc as the unprivileged user: as root on a v1 host it
 //     would create cgroups outside our own subtree).
-// As root and, through setpriv, as the unprivileged test user. Prints medians and the ratio to
+// As root and, through setpriv, as the unprivileged test user; the commands take turns run by run.
+// Prints medians and the ratio to
 // the unshare that maps ids the same way. Usage (as root): npm run build && node bench/runtime.mjs [--runs N] [--user NAME]
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, lchownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
@@ -41,17 +42,24 @@ function which(cmd) {
   return undefined;
 }
 
-/** Median wall time of `argv` over RUNS runs (after one warm-up), failing on a non-zero exit. */
-function time(argv, env) {
-  const run = () => {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${(r.stderr || '').trim().split('\n').pop()}`);
-    return ms;
-  };
-  run();
-  return median(Array.from({ length: RUNS }, run));
+/** One run of `argv` in ms, failing on a non-zero exit. */
+function once(argv) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${(r.stderr || '').trim().split('\n').pop()}`);
+  return ms;
+}
+
+/**
+ * Median wall time of each [name, argv] over RUNS runs, after one warm-up each. The commands
+ * take turns (A B C A B C ...) so that load on a shared machine hits all of them alike.
+ */
+function timeAll(cmds) {
+  for (const [, argv] of cmds) once(argv);
+  const ms = cmds.map(() => []);
+  for (let i = 0; i < RUNS; i++) cmds.forEach(([, argv], k) => ms[k].push(once(argv)));
+  return new Map(cmds.map(([name], k) => [name, median(ms[k])]));
 }
 
 /** A busybox root with the directories the mounts need, owned by container root's host ids. */
@@ -73,6 +81,7 @@ function chownTree(path, owner) {
 async function makeBundles(base) {
   const { buildSpec, writeBundle } = await import(join(root, 'dist', 'services', 'namespace', 'oci-bundle.js'));
   const { hostIdMaps } = await import(join(root, 'dist', 'services', 'namespace', 'id-maps.js'));
+  const { ensurePrivateDir, runtimeDir } = await import(join(root, 'dist', 'lib', 'paths.js'));
   const ids = hostIdMaps();
   const lower = join(base, 'lower');
   makeRootfs(lower, process.getuid() === 0 ? { uid: ids.rootUid, gid: ids.rootGid } : undefined);
@@ -88,7 +97,13 @@ async function makeBundles(base) {
     rootfs: { lowerDirs: [lower], upperDir: dirs.upper, workDir: dirs.work, mergedDir: dirs.merged },
     hostname: 'bench', mounts: [], cgroupPaths: [], network: 'none',
   };
+  // the compiled filter is cached in the runtime dir, as for the services (made here if missing)
+  ensurePrivateDir(runtimeDir());
   const ours = writeBundle(join(base, 'ours'), buildSpec(req, ids, 'kernel'));
+  // the same compiling the filter on every run (no cache annotation)
+  const noCacheSpec = buildSpec(req, ids, 'kernel');
+  delete noCacheSpec.annotations['io.nestbox.seccomp.cache'];
+  const noCache = writeBundle(join(base, 'no-cache'), noCacheSpec);
   // the same without the seccomp filter: what compiling and loading it costs per run
   const noFilterSpec = buildSpec(req, ids, 'kernel');
   delete noFilterSpec.linux.seccomp;
@@ -98,7 +113,7 @@ async function makeBundles(base) {
   runcSpec.root = { path: lower, readonly: true };
   runcSpec.linux.namespaces = runcSpec.linux.namespaces.filter((n) => n.type !== 'cgroup');
   const runcBundle = writeBundle(join(base, 'runc'), runcSpec);
-  return { ours, noFilter, runcBundle, lower };
+  return { ours, noCache, noFilter, runcBundle, lower };
 }
 
 async function measure(label) {
@@ -106,27 +121,31 @@ async function measure(label) {
   chmodSync(base, 0o755);
   const rows = [];
   try {
-    const { ours, noFilter, runcBundle, lower } = await makeBundles(base);
-    const unshare = time(['unshare', ...NAMESPACES, 'true']);
-    rows.push(['unshare (namespaces only)', unshare]);
+    const { ours, noCache, noFilter, runcBundle, lower } = await makeBundles(base);
+    const cmds = [['unshare (namespaces only)', ['unshare', ...NAMESPACES, 'true']]];
     // An unprivileged user's full range goes through newuidmap/newgidmap (two setuid execs), as
     // ours does; root writes its maps itself. (As root, unshare --map-auto picks a wrong range.)
-    let floor = unshare;
+    let floorName = cmds[0][0];
     if (process.getuid() !== 0) {
-      floor = time(['unshare', '--map-auto', ...NAMESPACES, 'true']);
-      rows.push(['unshare --map-auto (ranges)', floor]);
+      floorName = 'unshare --map-auto (ranges)';
+      cmds.push([floorName, ['unshare', '--map-auto', ...NAMESPACES, 'true']]);
     }
-    rows.push(['nestbox-runtime run', time([runtime, 'run', '--bundle', ours, 'bench'])]);
-    rows.push(['  the same without seccomp', time([runtime, 'run', '--bundle', noFilter, 'bench'])]);
+    cmds.push(['nestbox-runtime run', [runtime, 'run', '--bundle', ours, 'bench']]);
+    cmds.push(['  compiling seccomp each run', [runtime, 'run', '--bundle', noCache, 'bench']]);
+    cmds.push(['  without seccomp', [runtime, 'run', '--bundle', noFilter, 'bench']]);
+    const notes = [];
     const bwrap = which('bwrap');
     if (bwrap) {
-      rows.push(['bwrap', time([bwrap, '--unshare-all', '--uid', '0', '--gid', '0', '--ro-bind', lower, '/', '--proc', '/proc', '--dev', '/dev', '/bin/true'])]);
-    } else rows.push(['bwrap', 'not installed (package bubblewrap)']);
+      cmds.push(['bwrap', [bwrap, '--unshare-all', '--uid', '0', '--gid', '0', '--ro-bind', lower, '/', '--proc', '/proc', '--dev', '/dev', '/bin/true']]);
+    } else notes.push(['bwrap', 'not installed (package bubblewrap)']);
     const runc = which('runc');
     if (runc && process.getuid() !== 0) {
-      rows.push(['runc run (rootless)', time([runc, '--root', join(base, 'runc-state'), 'run', '--bundle', runcBundle, 'bench'])]);
-    } else if (!runc) rows.push(['runc', 'not installed (package runc)']);
-    else rows.push(['runc', 'rootless only: as root on cgroup v1 it creates cgroups outside our subtree']);
+      cmds.push(['runc run (rootless)', [runc, '--root', join(base, 'runc-state'), 'run', '--bundle', runcBundle, 'bench']]);
+    } else if (!runc) notes.push(['runc', 'not installed (package runc)']);
+    else notes.push(['runc', 'rootless only: as root on cgroup v1 it creates cgroups outside our subtree']);
+    const medians = timeAll(cmds);
+    const floor = medians.get(floorName);
+    rows.push(...medians, ...notes);
     return rows.map(([name, ms]) => ({ label, name, ms, ratio: typeof ms === 'number' ? ms / floor : undefined }));
   } finally {
     rmSync(base, { recursive: true, force: true });
@@ -153,5 +172,5 @@ console.log(`runtime start-to-exit of true, median of ${RUNS} runs (${new Date()
 for (const r of results) {
   const ms = typeof r.ms === 'number' ? `${r.ms.toFixed(2)} ms` : r.ms;
   const ratio = r.ratio === undefined ? '' : `  ${r.ratio.toFixed(2)}x ${r.label === 'root' ? 'unshare' : 'unshare --map-auto'}`;
-  console.log(`  ${r.label.padEnd(9)} ${r.name.padEnd(28)} ${ms}${ratio}`);
+  console.log(`  ${r.label.padEnd(9)} ${r.name.padEnd(29)} ${ms}${ratio}`);
 }
