@@ -81,7 +81,6 @@ function chownTree(path, owner) {
 async function makeBundles(base) {
   const { buildSpec, writeBundle } = await import(join(root, 'dist', 'services', 'namespace', 'oci-bundle.js'));
   const { hostIdMaps } = await import(join(root, 'dist', 'services', 'namespace', 'id-maps.js'));
-  const { ensurePrivateDir, runtimeDir } = await import(join(root, 'dist', 'lib', 'paths.js'));
   const ids = hostIdMaps();
   const lower = join(base, 'lower');
   makeRootfs(lower, process.getuid() === 0 ? { uid: ids.rootUid, gid: ids.rootGid } : undefined);
@@ -97,18 +96,19 @@ async function makeBundles(base) {
     rootfs: { lowerDirs: [lower], upperDir: dirs.upper, workDir: dirs.work, mergedDir: dirs.merged },
     hostname: 'bench', mounts: [], cgroupPaths: [], network: 'none',
   };
-  // the compiled filter is cached in the runtime dir, as for the services (made here if missing)
-  ensurePrivateDir(runtimeDir());
-  const ours = writeBundle(join(base, 'ours'), buildSpec(req, ids, 'kernel'));
+  // the compiled filter is cached as the services cache it (their runtime dir), here in the
+  // bench's own directory so that nothing is left behind
+  const cache = join(base, 'seccomp-cache');
+  const ours = writeBundle(join(base, 'ours'), buildSpec(req, ids, 'kernel', cache));
   // the same compiling the filter on every run (no cache annotation)
-  const noCacheSpec = buildSpec(req, ids, 'kernel');
+  const noCacheSpec = buildSpec(req, ids, 'kernel', cache);
   delete noCacheSpec.annotations['io.nestbox.seccomp.cache'];
   const noCache = writeBundle(join(base, 'no-cache'), noCacheSpec);
   // the same without the seccomp filter: what compiling and loading it costs per run
-  const noFilterSpec = buildSpec(req, ids, 'kernel');
+  const noFilterSpec = buildSpec(req, ids, 'kernel', cache);
   delete noFilterSpec.linux.seccomp;
   const noFilter = writeBundle(join(base, 'no-seccomp'), noFilterSpec);
-  const runcSpec = buildSpec(req, ids, 'kernel');
+  const runcSpec = buildSpec(req, ids, 'kernel', cache);
   delete runcSpec.annotations;
   runcSpec.root = { path: lower, readonly: true };
   runcSpec.linux.namespaces = runcSpec.linux.namespaces.filter((n) => n.type !== 'cgroup');

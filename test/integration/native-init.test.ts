@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { type Config, both, finish, makeBundle, readPid, registerRuntimeHooks, removeBundle, runIn, start, waitFor } from '../helpers/runtime-bundle.js';
+import { scaled } from '../helpers/time.js';
 registerRuntimeHooks();
 
 function children(pid: number): string[] {
@@ -41,7 +42,11 @@ both('init reaps an orphan of a double fork: no zombie is left', async (t, mode)
   // The orphan is re-parented to pid 1 (sh is pid 2 here and never waits for it); after it
   // exits, only a reaping init keeps it from staying a zombie.
   const snapshot = 'for f in /proc/[0-9]*/stat; do read l < $f; echo "$l"; done';
-  const r = await runIn(t, mode, ['sh', '-c', `(sleep 0.3 &); sleep 0.1; ${snapshot}; echo --; sleep 0.8; ${snapshot}`], withInit);
+  // No fixed sleeps (a slow machine breaks them): the subshell has exited when sh goes on, so
+  // the orphan is pid 1's; after it is killed, wait (bounded) for its /proc entry to go.
+  const tries = Math.ceil(scaled(5000) / 50);
+  const r = await runIn(t, mode, ['sh', '-c', `(sleep 60 & echo $! > /tmp/o); o=$(cat /tmp/o); ${snapshot}; echo --; kill $o; ` +
+    `i=0; while [ -e /proc/$o ] && [ $i -lt ${tries} ]; do sleep 0.05; i=$((i+1)); done; ${snapshot}`], withInit);
   t.is(r.code, 0, r.stderr);
   const [during, after] = r.stdout.split('--\n').map((s) => s.trim().split('\n').map((l) => {
     const tail = l.slice(l.lastIndexOf(')') + 2).split(' ');
