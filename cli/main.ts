@@ -9,6 +9,7 @@ const USAGE = `Usage: nestbox COMMAND
 
 Commands:
   run [OPTIONS] IMAGE [COMMAND] [ARG...]   Run a command in a new container
+  exec [OPTIONS] CONTAINER COMMAND [ARG...]  Run a command in a running container (-e, -w, -u)
   ps [-a] [-q] [--format json]             List containers
   stop [-t SECONDS] CONTAINER...           Stop running containers (SIGTERM, then SIGKILL)
   rm [-f] CONTAINER...                     Remove containers
@@ -20,6 +21,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'run': return (await import('./commands/run.js')).runCommand(rest);
+    case 'exec': return (await import('./commands/exec.js')).execCommand(rest);
     case 'ps': return (await import('./commands/ps.js')).psCommand(rest);
     case 'stop': return (await import('./commands/stop.js')).stopCommand(rest);
     case 'rm': return (await import('./commands/rm.js')).rmCommand(rest);

@@ -4,6 +4,7 @@ import type { RunChunk } from '../../lib/contracts/types.js';
 import { NestboxError } from '../../lib/errors.js';
 import { parseArgs, parseNumber, parseSize, type OptionSpec } from '../args.js';
 import { clientFor, ensureServices } from '../services.js';
+import { relay } from '../attach-relay.js';
 
 const SPECS: OptionSpec[] = [
   { name: 'rm', takesValue: false },
@@ -20,16 +21,14 @@ const SPECS: OptionSpec[] = [
   { name: 'pids-limit', takesValue: true },
   { name: 'init', takesValue: false },
   { name: 'detach', short: 'd', takesValue: false },
-  // accepted by docker; refused here until the issue that brings them, never ignored
   { name: 'interactive', short: 'i', takesValue: false },
   { name: 'tty', short: 't', takesValue: false },
+  // accepted by docker; refused here until the issue that brings them, never ignored
   { name: 'volume', short: 'v', takesValue: true, repeatable: true },
   { name: 'publish', short: 'p', takesValue: true, repeatable: true },
 ];
 
 const NOT_YET: Record<string, string> = {
-  interactive: '-i (stdin is not attached yet)',
-  tty: '-t (terminals are not supported yet)',
   volume: '-v (volumes are not supported yet)',
   publish: '-p (port publishing needs slirp4netns or bridge networking, not supported yet)',
 };
@@ -58,6 +57,8 @@ export function buildRunRequest(argv: string[]): Record<string, unknown> {
     remove: one('rm') === 'true',
     ...(one('init') === 'true' ? { init: true } : {}),
     ...(one('detach') === 'true' ? { detach: true } : {}),
+    ...(one('interactive') === 'true' ? { interactive: true } : {}),
+    ...(one('tty') === 'true' ? { tty: true } : {}),
     network: one('network') ?? one('net') ?? 'none',
     ...(one('entrypoint') !== undefined ? { entrypoint: one('entrypoint') } : {}),
     ...(one('workdir') !== undefined ? { workdir: one('workdir') } : {}),
@@ -70,6 +71,10 @@ export function buildRunRequest(argv: string[]): Record<string, unknown> {
 
 export async function runCommand(argv: string[]): Promise<number> {
   const request = buildRunRequest(argv);
+  // docker: -it wants a terminal to read from; -t alone (output only) runs anywhere
+  if (request.interactive && request.tty && !request.detach && !process.stdin.isTTY) {
+    throw new NestboxError('INVALID_ARGUMENT', 'the input device is not a TTY');
+  }
   await ensureServices();
   const client = clientFor('lifecycle', 120_000);
   try {
@@ -83,6 +88,7 @@ export async function runCommand(argv: string[]): Promise<number> {
           process.stdout.write(`${chunk.containerId}\n`);
           return 0;
         }
+        if (chunk.attach) return await attached(chunk.containerId, chunk.attach, request);
       } else if ('warning' in chunk) {
         process.stderr.write(`WARNING: ${chunk.warning}\n`);
       } else if ('exit' in chunk) {
@@ -101,4 +107,20 @@ function write(stream: NodeJS.WriteStream, data: Buffer): Promise<void> {
     if (stream.write(data)) resolve();
     else stream.once('drain', () => resolve());
   });
+}
+
+/** -i / -t: stdio straight through the shim's socket; then the run's cleanup (--rm) is awaited. */
+async function attached(containerId: string, socket: string, request: Record<string, unknown>): Promise<number> {
+  const exit = await relay({ socket, stdin: request.interactive === true, tty: request.tty === true });
+  const client = clientFor('lifecycle', 60_000);
+  let recorded: { exitCode?: number };
+  try {
+    recorded = await client.request<{ exitCode?: number }>(LIFECYCLE.wait, { containerId });
+  } finally {
+    client.close();
+  }
+  if (exit?.error) process.stderr.write(`nestbox: ${exit.error}\n`);
+  if (exit) return exit.exitCode;
+  if (recorded.exitCode !== undefined) return recorded.exitCode;
+  throw new NestboxError('INTERNAL', "the container's shim ended without an exit status");
 }

@@ -1,8 +1,8 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateNested, MaxLength } from 'class-validator';
+import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateNested, MaxLength } from 'class-validator';
 import { ResourceLimitsDto } from './cgroup.dto.js';
 import { NETWORK_MODES } from './network.dto.js';
-import { CONTAINER_NAME, ENV_ENTRY, HOSTNAME, IMAGE_REF } from './validators.js';
+import { CONTAINER_ID, CONTAINER_NAME, ENV_ENTRY, HOSTNAME, IMAGE_REF } from './validators.js';
 
 export class RunRequestDto {
   @Matches(IMAGE_REF, { message: 'image must be a reference like busybox or name:tag' })
@@ -37,6 +37,12 @@ export class RunRequestDto {
   /** -d: reply once the container runs; its output goes to its log only */
   @IsOptional() @IsBoolean() detach?: boolean;
 
+  /** -i: the container's stdin is a pipe the caller feeds through the shim's attach socket */
+  @IsOptional() @IsBoolean() interactive?: boolean;
+
+  /** -t: the container's stdio is a pty of its own devpts; the caller attaches to the shim */
+  @IsOptional() @IsBoolean() tty?: boolean;
+
   @IsIn(NETWORK_MODES, { message: 'network must be one of: none (slirp, bridge and named networks are not supported yet)' })
   network: string;
 
@@ -56,4 +62,17 @@ export class StopRequestDto {
 export class RemoveRequestDto {
   @IsString() @MaxLength(128) container: string;
   @IsBoolean() force: boolean;
+}
+
+export class ExecRequestDto {
+  @IsString() @MaxLength(128) container: string;
+  @IsArray() @ArrayMinSize(1, { message: 'no command given' }) @IsString({ each: true }) args: string[];
+  @IsArray() @Matches(ENV_ENTRY, { each: true, message: 'env entries must be KEY=VALUE' }) env: string[];
+  @IsOptional() @IsString() @Matches(/^\//, { message: 'working directory must be an absolute path' }) workdir?: string;
+  /** UID[:GID], numeric */
+  @IsOptional() @Matches(/^\d{1,10}(:\d{1,10})?$/, { message: 'user must be UID[:GID] (numeric)' }) user?: string;
+}
+
+export class WaitRequestDto {
+  @Matches(CONTAINER_ID, { message: 'containerId must be 64 hex characters' }) containerId: string;
 }

@@ -49,6 +49,15 @@ export class RunContainerDto {
 
   /** the runtime's own init as pid 1 (reaps orphans, forwards signals), as `docker run --init` */
   @IsOptional() @IsBoolean() init?: boolean;
+
+  /** process.terminal: a pty from the container's own devpts, its master held by the shim */
+  @IsOptional() @IsBoolean() terminal?: boolean;
+
+  /** the container's stdin is a pipe fed by attach clients */
+  @IsOptional() @IsBoolean() stdin?: boolean;
+
+  /** start (detached): the shim holds the output until a client attaches; the reply names the socket */
+  @IsOptional() @IsBoolean() attach?: boolean;
 }
 
 /**

@@ -48,4 +48,8 @@ export const LIFECYCLE = {
   list: 'lifecycle.list',
   remove: 'lifecycle.remove',
   stop: 'lifecycle.stop',
+  /** one more process in a running container (docker exec without -i/-t/-d) */
+  exec: 'lifecycle.exec',
+  /** replies once an ended container has been cleaned up (an attached run's last step) */
+  wait: 'lifecycle.wait',
 } as const;

@@ -87,7 +87,8 @@ export interface CgroupProbe {
 /** One piece of a streamed run: output, then exactly one `exit`. */
 export type RunChunk =
   | { stream: 'stdout' | 'stderr'; data: string /* base64 */ }
-  | { containerId: string; started: true }
+  /** attach: the shim's socket the caller relays stdio through itself (run -i / -t) */
+  | { containerId: string; started: true; attach?: string }
   | { warning: string }
   | { exit: ExitStatus };
 

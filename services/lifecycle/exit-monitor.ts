@@ -60,6 +60,11 @@ export class ExitMonitor {
     void this.follow(id).finally(() => this.watching.delete(id));
   }
 
+  /** watch(), but only after MS: an attached caller connects first, then asks for the watch (whenFinalized) */
+  watchLater(id: string, ms: number): void {
+    setTimeout(() => this.watch(id), ms).unref();
+  }
+
   private async follow(id: string): Promise<void> {
     let delay = RETRY_MIN_MS;
     while (!this.finals.has(id) && this.store.exists(id)) {

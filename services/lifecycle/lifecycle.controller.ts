@@ -2,9 +2,11 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { from, type Observable } from 'rxjs';
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
-import { ListRequestDto, RemoveRequestDto, RunRequestDto, StopRequestDto } from '../../lib/contracts/lifecycle.dto.js';
+import { ExecRequestDto, ListRequestDto, RemoveRequestDto, RunRequestDto, StopRequestDto, WaitRequestDto } from '../../lib/contracts/lifecycle.dto.js';
 import type { ContainerSummary, RunChunk } from '../../lib/contracts/types.js';
 import { ContainerStore } from './container-store.js';
+import { ExecFlow } from './exec-flow.js';
+import { ExitMonitor } from './exit-monitor.js';
 import { Reconciler } from './reconciler.js';
 import { RemoveFlow } from './remove-flow.js';
 import { RunFlow } from './run-flow.js';
@@ -19,7 +21,32 @@ export class LifecycleController {
     @Inject(StopFlow) private readonly stopFlow: StopFlow,
     @Inject(ContainerStore) private readonly store: ContainerStore,
     @Inject(Reconciler) private readonly reconciler: Reconciler,
+    @Inject(ExecFlow) private readonly execFlow: ExecFlow,
+    @Inject(ExitMonitor) private readonly monitor: ExitMonitor,
   ) {}
+
+  /** `started`, the process's output, then one `exit` (exec without -i/-t/-d). */
+  @MessagePattern(LIFECYCLE.exec)
+  exec(@Payload() req: ExecRequestDto): Observable<RunChunk> {
+    const flow = this.execFlow;
+    const ready = this.reconciler.ready;
+    return from((async function* () {
+      await ready;
+      yield* flow.exec(req);
+    })());
+  }
+
+  /**
+   * An attached run's caller, once connected to the shim: replies when the container has ended
+   * and been cleaned up (with --rm: removed), with its exit code when the record keeps one.
+   */
+  @MessagePattern(LIFECYCLE.wait)
+  async wait(@Payload() req: WaitRequestDto): Promise<{ exitCode?: number }> {
+    await this.reconciler.ready;
+    if (!this.store.exists(req.containerId)) return {};
+    await this.monitor.whenFinalized(req.containerId);
+    return this.store.exists(req.containerId) ? { exitCode: this.store.get(req.containerId).exitCode } : {};
+  }
 
   /** Streams `started`, output chunks and one `exit` (with `detach`: `started` only, or the exit). */
   @MessagePattern(LIFECYCLE.run)

@@ -11,6 +11,7 @@ import { RemoveFlow } from './remove-flow.js';
 import { Reconciler } from './reconciler.js';
 import { RunFlow } from './run-flow.js';
 import { StopFlow } from './stop-flow.js';
+import { ExecFlow } from './exec-flow.js';
 import { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
 
@@ -31,7 +32,7 @@ import type { ServiceCaller } from './service-caller.js';
       inject: [SERVICE_CALLER, ContainerStore, ExitMonitor],
       useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor) => new Reconciler(s, c, m),
     },
-    ...[RunFlow, RemoveFlow, StopFlow].map((Flow) => ({
+    ...[RunFlow, RemoveFlow, StopFlow, ExecFlow].map((Flow) => ({
       provide: Flow,
       inject: [SERVICE_CALLER, ContainerStore, ExitMonitor],
       useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor) => new Flow(s, c, m),

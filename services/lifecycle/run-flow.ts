@@ -16,6 +16,9 @@ import type { ServiceCaller } from './service-caller.js';
 
 type Undo = () => Promise<unknown>;
 
+/** an attached run whose caller never asks lifecycle.wait is followed anyway after this (the shim's own hold) */
+const ATTACH_GRACE_MS = 10_000;
+
 export function commandLine(config: ImageConfig, req: Pick<RunRequestDto, 'command' | 'entrypoint'>): string[] {
   // docker: --entrypoint replaces the image's Entrypoint and drops its Cmd
   const entrypoint = req.entrypoint !== undefined ? (req.entrypoint === '' ? [] : [req.entrypoint]) : (config.Entrypoint ?? []);
@@ -86,9 +89,24 @@ export class RunFlow {
         cgroupPaths: cgroup.paths,
         network: req.network,
         ...(req.init ? { init: true } : {}),
+        ...(req.tty ? { terminal: true } : {}),
+        ...(req.interactive ? { stdin: true } : {}),
       };
+      const attached = !req.detach && (req.tty === true || req.interactive === true);
       handedOver = true;
-      if (req.detach) {
+      if (attached) {
+        // -i / -t: the caller relays stdio through the shim's socket itself (no byte through here);
+        // it asks lifecycle.wait once attached, so the exit watch never takes the held output first
+        const reply = await this.services.call<{ started: true; attach?: string } | { exit: ExitStatus }>('namespace', NAMESPACE.start, { ...spec, attach: true });
+        if ('exit' in reply) {
+          exit = reply.exit;
+        } else {
+          this.store.update(id, { state: 'running', startedAt: new Date().toISOString() });
+          this.monitor.watchLater(id, ATTACH_GRACE_MS);
+          yield { containerId: id, started: true, attach: reply.attach };
+          return;
+        }
+      } else if (req.detach) {
         const reply = await this.services.call<{ started: true } | { exit: ExitStatus }>('namespace', NAMESPACE.start, spec);
         if ('exit' in reply) {
           exit = reply.exit; // it ended during setup (or at once): said below, as in the foreground

@@ -59,8 +59,10 @@ export class ContainerRunner {
   }
 
   /** Detached: returns once the container runs, or with its exit if it ended already. */
-  async start(req: RunContainerDto): Promise<{ started: true } | { exit: ExitStatus }> {
-    const dir = await this.launch(req, false);
+  async start(req: RunContainerDto): Promise<{ started: true; attach?: string } | { exit: ExitStatus }> {
+    const dir = await this.launch(req, req.attach === true);
+    // the caller attaches itself: the shim holds the output (and the exit) for its first client
+    if (req.attach) return { started: true, attach: join(dir, 'attach.sock') };
     const state = containerProcessState(dir);
     if (state.status === 'exited') return { exit: toExitStatus(state.exit) };
     return { started: true };
@@ -153,7 +155,7 @@ export class ContainerRunner {
     const bundleDir = writeBundle(dir, spec);
     await launchShim(this.bins.shim, {
       containerId: req.containerId, containerDir: dir, bundleDir, runtime: this.bins.runtime,
-      cgroupPaths: req.cgroupPaths, waitAttach, stdin: false,
+      cgroupPaths: req.cgroupPaths, waitAttach, stdin: req.stdin === true,
       terminal: (spec.process as { terminal?: boolean }).terminal === true,
     });
     return dir;

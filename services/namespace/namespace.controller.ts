@@ -73,7 +73,7 @@ export class NamespaceController {
   }
 
   @MessagePattern(NAMESPACE.start)
-  start(@Payload() req: RunContainerDto): Promise<{ started: true } | { exit: ExitStatus }> {
+  start(@Payload() req: RunContainerDto): Promise<{ started: true; attach?: string } | { exit: ExitStatus }> {
     return this.runner.start(req);
   }
 

@@ -60,7 +60,7 @@ export function buildSpec(
   return {
     ociVersion: '1.0.2',
     process: {
-      terminal: false,
+      terminal: req.terminal === true,
       user: { uid: p.uid, gid: p.gid },
       args: p.args,
       env: p.env,

@@ -59,7 +59,8 @@ export class NestboxInstance {
     };
   }
 
-  private command(args: string[]): [string, string[], Record<string, string>] {
+  /** argv and env that run the CLI as this instance's user (for a caller that wraps it, e.g. in script(1)) */
+  command(args: string[]): [string, string[], Record<string, string>] {
     const cli = join(this.distDir, 'cli', 'main.js');
     if (this.kind === 'root') return [process.execPath, [cli, ...args], { ...this.env(), HOME: '/root' }];
     const ids = userIds(this.user)!;

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { parseArgs, parseSize } from '../../cli/args.js';
 import { buildRunRequest } from '../../cli/commands/run.js';
+import { buildExecRequest } from '../../cli/commands/exec.js';
 import { startTimeoutMs } from '../../cli/services.js';
 
 test('options stop at the image; the rest is the command', (t) => {
@@ -22,9 +23,27 @@ test('-d asks for a detached run (bundled with --rm as -d --rm or -d)', (t) => {
 
 test('unknown flags and unsupported features are refused by name', (t) => {
   t.throws(() => buildRunRequest(['--bogus', 'busybox']), { message: 'unknown flag: --bogus' });
-  t.throws(() => buildRunRequest(['-it', 'busybox']), { message: /not supported yet: -i/ });
+  t.throws(() => buildRunRequest(['-v', '/a:/b', 'busybox']), { message: /not supported yet: -v/ });
   t.throws(() => buildRunRequest(['-p', '8080:80', 'busybox']), { message: /not supported yet: -p/ });
   t.throws(() => buildRunRequest([]), { message: /requires at least 1 argument/ });
+});
+
+test('-i and -t ask for an attached run, each on its own', (t) => {
+  t.like(buildRunRequest(['-it', 'busybox', 'sh']), { interactive: true, tty: true, command: ['sh'] });
+  const i = buildRunRequest(['-i', 'busybox']);
+  t.is(i.interactive, true);
+  t.is(i.tty, undefined);
+});
+
+test('exec: the container, then its command; -e/-w/-u checked; -d/-i/-t refused by name', (t) => {
+  t.deepEqual(buildExecRequest(['-e', 'A=1', '-w', '/etc', '-u', '5:6', 'box', 'sh', '-c', 'id -u']), {
+    container: 'box', args: ['sh', '-c', 'id -u'], env: ['A=1'], workdir: '/etc', user: '5:6',
+  });
+  t.throws(() => buildExecRequest(['box']), { message: /"nestbox exec" requires at least 2 arguments/ });
+  t.throws(() => buildExecRequest(['-u', 'nobody', 'box', 'true']), { message: 'user "nobody" must be numeric UID[:GID]' });
+  t.throws(() => buildExecRequest(['-w', 'etc', 'box', 'true']), { message: /working directory "etc" must be an absolute path/ });
+  t.throws(() => buildExecRequest(['-it', 'box', 'sh']), { message: /not supported yet: exec -i/ });
+  t.throws(() => buildExecRequest(['-d', 'box', 'sh']), { message: /not supported yet: exec -d/ });
 });
 
 test('bundled short booleans and -- end options', (t) => {

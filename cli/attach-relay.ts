@@ -1,0 +1,127 @@
+/**
+ * The CLI end of an attached run (-i / -t): connects to the container's shim (its attach socket,
+ * native/src/shim/attach.h) and relays stdio itself, so no byte goes through the services. With
+ * a local terminal and -t, that terminal is raw (the container's pty does the line editing and
+ * turns Ctrl-C into SIGINT for its foreground process) and restored on every way out; its size
+ * is sent at once and on each SIGWINCH.
+ */
+import { closeSync, openSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { basename, dirname } from 'node:path';
+import { FRAME, FrameReader, frame, type ShimExit } from '../services/namespace/attach-client.js';
+
+export interface RelayOptions {
+  /** the shim's attach socket */
+  socket: string;
+  /** -i: send our stdin */
+  stdin: boolean;
+  /** -t: the container has a terminal (raw local tty, window size) */
+  tty: boolean;
+}
+
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+/** Resolves with the shim's exit frame, or undefined when the socket closed without one. */
+export function relay(o: RelayOptions): Promise<ShimExit | undefined> {
+  return openSocket(o.socket).then((sock) => new Promise<ShimExit | undefined>((resolve) => {
+    const restore = o.tty ? rawTerminal() : () => undefined;
+    const onSignal = (sig: NodeJS.Signals) => {
+      restore();
+      process.exit(128 + (SIGNAL_NUMBERS[sig] ?? 0));
+    };
+    const signals = o.tty && process.stdin.isTTY ? (['SIGHUP', 'SIGINT', 'SIGTERM'] as const) : [];
+    for (const s of signals) process.on(s, onSignal);
+    const sendSize = () => {
+      const size = windowSize();
+      if (!size) return;
+      const p = Buffer.alloc(4);
+      p.writeUInt16BE(size.rows, 0);
+      p.writeUInt16BE(size.cols, 2);
+      sock.write(frame(FRAME.resize, p));
+    };
+    if (o.tty) {
+      sendSize();
+      process.on('SIGWINCH', sendSize);
+    }
+    const onInput = (d: Buffer) => sock.write(frame(FRAME.stdin, d));
+    const onInputEnd = () => sock.write(frame(FRAME.stdinEnd));
+    if (o.stdin) {
+      process.stdin.on('data', onInput);
+      process.stdin.once('end', onInputEnd);
+    }
+    const reader = new FrameReader();
+    let exit: ShimExit | undefined;
+    sock.on('data', (d: Buffer) => {
+      try {
+        reader.push(d, (type, payload) => {
+          if (type === FRAME.stdout || type === FRAME.stderr) {
+            const out = type === FRAME.stdout ? process.stdout : process.stderr;
+            // a slow local reader slows the container, as under docker attach
+            if (!out.write(payload)) {
+              sock.pause();
+              out.once('drain', () => sock.resume());
+            }
+          } else if (type === FRAME.exit) {
+            exit = JSON.parse(payload.toString('utf8')) as ShimExit;
+          }
+        });
+      } catch {
+        sock.destroy();
+      }
+    });
+    sock.on('error', () => sock.destroy());
+    sock.on('close', () => {
+      restore();
+      for (const s of signals) process.off(s, onSignal);
+      process.off('SIGWINCH', sendSize);
+      if (o.stdin) {
+        process.stdin.off('data', onInput);
+        process.stdin.off('end', onInputEnd);
+        process.stdin.pause();
+      }
+      resolve(exit);
+    });
+  }));
+}
+
+/** Paths over the 107 bytes of sockaddr_un go through /proc/self/fd/N of the directory. */
+function openSocket(path: string): Promise<Socket> {
+  let dirFd: number | undefined;
+  let target = path;
+  if (Buffer.byteLength(path) > 107) {
+    dirFd = openSync(dirname(path), 'r');
+    target = `/proc/self/fd/${dirFd}/${basename(path)}`;
+  }
+  return new Promise<Socket>((resolve, reject) => {
+    const sock = connect({ path: target });
+    sock.once('error', reject);
+    sock.once('connect', () => {
+      sock.off('error', reject);
+      resolve(sock);
+    });
+  }).finally(() => {
+    if (dirFd !== undefined) closeSync(dirFd);
+  });
+}
+
+/** Raw mode on a local terminal stdin; returns its undo (also run at process exit). */
+function rawTerminal(): () => void {
+  if (!process.stdin.isTTY) return () => undefined;
+  process.stdin.setRawMode(true);
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    process.stdin.setRawMode(false);
+    process.off('exit', restore);
+  };
+  process.on('exit', restore);
+  return restore;
+}
+
+/** docker's choice: the size of the terminal we write to, else of the one we read from. */
+function windowSize(): { rows: number; cols: number } | undefined {
+  if (process.stdout.isTTY && process.stdout.rows && process.stdout.columns) return { rows: process.stdout.rows, cols: process.stdout.columns };
+  if (process.stderr.isTTY && process.stderr.rows && process.stderr.columns) return { rows: process.stderr.rows, cols: process.stderr.columns };
+  return undefined;
+}

@@ -1,0 +1,170 @@
+/**
+ * Docker habits for stdio and exec: `run -it` in a real terminal (script(1) gives the CLI one):
+ * the container's own /dev/pts/0, its size follows ours, typed input is echoed and runs, Ctrl-C
+ * interrupts the shell's foreground command only, the shell's exit code comes back; `-i` pipes
+ * stdin; `exec` with -e/-w/-u and docker's exit codes. As root and rootless.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { isRoot, rootlessUnavailable, unstage } from '../helpers/host.js';
+import { NestboxInstance } from '../helpers/nestbox.js';
+import { scaled } from '../helpers/time.js';
+
+type Kind = 'root' | 'rootless';
+const instances: Partial<Record<Kind, NestboxInstance>> = {};
+const skipWhy: Record<Kind, string | undefined> = { root: isRoot ? undefined : 'needs root', rootless: rootlessUnavailable() };
+
+test.before(() => {
+  if (!skipWhy.root) instances.root = NestboxInstance.root();
+  if (!skipWhy.rootless) instances.rootless = NestboxInstance.rootless();
+});
+
+test.after.always(async () => {
+  await Promise.all(Object.values(instances).map((i) => i.stop()));
+  unstage();
+});
+
+function each(title: string, fn: (t: ExecutionContext, nb: NestboxInstance) => Promise<void>) {
+  for (const kind of ['root', 'rootless'] as const) {
+    const why = skipWhy[kind];
+    if (why) test.skip(`${kind}: ${title} (skipped: ${why})`, () => undefined);
+    else test.serial(`${kind}: ${title}`, (t) => fn(t, instances[kind]!));
+  }
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The shell line that runs the CLI as the instance's user, with its environment. */
+function cliLine(nb: NestboxInstance, args: string[]): string {
+  const [cmd, argv, env] = nb.command(args);
+  const words = nb.kind === 'root' ? ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), cmd, ...argv] : [cmd, ...argv];
+  return words.map(quote).join(' ');
+}
+
+/** A CLI in a terminal of its own (script's pty, ROWSxCOLS), driven by writes to that terminal. */
+class TerminalSession {
+  output = '';
+  readonly done: Promise<number | null>;
+  private readonly child;
+
+  constructor(line: string) {
+    this.child = spawn('script', ['-qec', `stty rows 30 cols 100; exec ${line}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout.on('data', (d: Buffer) => (this.output += d.toString('utf8')));
+    this.child.stderr.on('data', (d: Buffer) => (this.output += d.toString('utf8')));
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), scaled(60_000));
+    this.done = new Promise((resolve) => this.child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    }));
+  }
+
+  type(text: string): void {
+    this.child.stdin.write(text);
+  }
+
+  async expect(pattern: RegExp, from = 0, ms = 15_000): Promise<number> {
+    for (const until = Date.now() + scaled(ms); ; ) {
+      const m = pattern.exec(this.output.slice(from));
+      if (m) return from + m.index + m[0].length;
+      if (Date.now() > until) throw new Error(`timed out waiting for ${pattern} in ${JSON.stringify(this.output)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** The pty script made for the CLI (its child's stdin). */
+  terminal(): string {
+    const kids = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try { return readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(this.child.pid); } catch { return false; }
+    });
+    if (kids.length !== 1) throw new Error(`script has ${kids.length} children`);
+    return readlinkSync(`/proc/${kids[0]}/fd/0`);
+  }
+}
+
+function stty(dev: string, rows: number, cols: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = spawn('stty', ['-F', dev, 'rows', String(rows), 'cols', String(cols)], { stdio: 'ignore' });
+    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`stty -F ${dev} failed`))));
+  });
+}
+
+function containerDirs(nb: NestboxInstance): string[] {
+  const dir = join(nb.dataRoot, 'containers');
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
+each('run -t: the container has /dev/pts/0 of its own devpts', async (t, nb) => {
+  const s = new TerminalSession(cliLine(nb, ['run', '-t', '--rm', 'busybox', 'tty']));
+  t.is(await s.done, 0);
+  t.regex(s.output, /^\/dev\/pts\/0\r?\r?\n$/m);
+  t.deepEqual(containerDirs(nb), []);
+});
+
+each('run -it: echo, window size (SIGWINCH), Ctrl-C to the foreground command, exit code', async (t, nb) => {
+  const s = new TerminalSession(cliLine(nb, ['run', '-it', '--rm', 'busybox', 'sh']));
+  let at = await s.expect(/# (\x1b\[6n)?$/); // ash asks the cursor position: no terminal emulator answers here
+  s.type('stty size\r');
+  at = await s.expect(/\n30 100\r/, at);
+  await stty(s.terminal(), 40, 120); // the kernel sends the CLI SIGWINCH
+  await new Promise((r) => setTimeout(r, scaled(300)));
+  s.type('stty size\r');
+  at = await s.expect(/\n40 120\r/, at);
+  s.type('echo h""i\r');
+  at = await s.expect(/echo h""i/, at); // echoed by the container's terminal
+  at = await s.expect(/\nhi\r/, at);
+  s.type('sleep 30\r');
+  await s.expect(/sleep 30/, at);
+  await new Promise((r) => setTimeout(r, scaled(500)));
+  const sent = Date.now();
+  s.type('\x03');
+  s.type('echo after-$?\r');
+  at = await s.expect(/\nafter-130\r/, at, 10_000); // SIGINT ended sleep; the shell goes on
+  t.true(Date.now() - sent < scaled(10_000));
+  s.type('exit 7\r');
+  t.is(await s.done, 7);
+  t.deepEqual(containerDirs(nb), []);
+});
+
+each('run -it without a terminal on stdin: one clear line, 125', async (t, nb) => {
+  const r = await nb.cli(['run', '-it', '--rm', 'busybox', 'sh'], { input: 'exit 3\n' });
+  t.is(r.code, 125);
+  t.is(r.stderr, 'nestbox: the input device is not a TTY\n');
+  t.deepEqual(containerDirs(nb), []);
+});
+
+each('run -i: stdin is piped to the container', async (t, nb) => {
+  const r = await nb.cli(['run', '-i', '--rm', 'busybox', 'cat'], { input: 'hi\n' });
+  t.is(r.stderr, '');
+  t.is(r.stdout, 'hi\n');
+  t.is(r.code, 0);
+  const code = await nb.cli(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'read x; exit $x'], { input: '9\n' });
+  t.is(code.code, 9);
+  t.deepEqual(containerDirs(nb), []);
+});
+
+each('exec: -e, -w, -u, exit codes, stopped and unknown containers', async (t, nb) => {
+  const run = await nb.cli(['run', '-d', 'busybox', 'sleep', '300']);
+  t.is(run.code, 0, run.stderr);
+  const id = run.stdout.trim();
+  const e = await nb.cli(['exec', '-e', 'A=b', '-w', '/etc', '-u', '5:6', id, 'sh', '-c', 'echo $A $(pwd) $(id -u) $(id -g); exit 3']);
+  t.is(e.stdout, 'b /etc 5 6\n');
+  t.is(e.code, 3);
+  const missing = await nb.cli(['exec', id, 'nosuch']);
+  t.is(missing.code, 127);
+  t.regex(missing.stderr, /^nestbox: .*nosuch.*\n$/);
+  const notExec = await nb.cli(['exec', id, '/etc']);
+  t.is(notExec.code, 126);
+  const unknown = await nb.cli(['exec', 'no-such-box', 'true']);
+  t.is(unknown.code, 125);
+  t.is(unknown.stderr, 'nestbox: no such container: no-such-box\n');
+  const usage = await nb.cli(['exec', id]);
+  t.is(usage.code, 125);
+  t.is((await nb.cli(['stop', '-t', '0', id])).code, 0);
+  const stopped = await nb.cli(['exec', id, 'true']);
+  t.is(stopped.code, 125);
+  t.regex(stopped.stderr, /^nestbox: container \S+ is not running\n$/);
+  t.is((await nb.cli(['rm', id])).code, 0);
+  t.deepEqual(containerDirs(nb), []);
+});
