@@ -7,7 +7,11 @@
 // test user (rootless, through setpriv). Timed in one bash loop ($EPOCHREALTIME around each
 // command), so no node spawn cost is counted. Both join all namespaces; only the runtime also
 // joins the cgroups, sets up the process (identity, capabilities, rlimits) and reports a status.
-// Usage: npm run build && node bench/exec-latency.mjs [--runs N]    (as root)
+// Then, as root, the same `true` through the API: one lifecycle.exec request over ZeroMQ, timed
+// from the request to its exit chunk (lifecycle -> namespace -> nestbox-runtime exec), and the
+// whole `nestbox exec C true` (node start-up of the CLI included), into a `run -d` busybox of a
+// private instance (its own runtime dir and data root, stopped at the end).
+// Usage: npm run build && node bench/exec-latency.mjs [--runs N] [--api-only]    (as root)
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -87,4 +91,60 @@ async function measure(mode) {
   }
 }
 
-for (const mode of ['root', 'rootless']) await measure(mode);
+async function measureApi() {
+  const base = mkdtempSync('/tmp/nbx-bench-api-');
+  chmodSync(base, 0o711);
+  process.env.NESTBOX_RUNTIME_DIR = join(base, 'run');
+  process.env.NESTBOX_DATA_ROOT = join(base, 'data');
+  const cli = (...args) => spawnSync(process.execPath, [join(root, 'dist', 'cli', 'main.js'), ...args], { encoding: 'utf8', cwd: '/' });
+  const { RpcClient } = await import(join(root, 'dist', 'lib', 'transport', 'rpc-client.js'));
+  const { endpointOf } = await import(join(root, 'dist', 'lib', 'paths.js'));
+  let client;
+  try {
+    const run = cli('run', '-d', 'busybox', 'sleep', '600');
+    if (run.status !== 0) throw new Error(`run -d failed: ${run.stderr.trim()}`);
+    const id = run.stdout.trim();
+    client = new RpcClient({ service: 'lifecycle', endpoint: endpointOf('lifecycle'), timeoutMs: 30_000 });
+    const once = async () => {
+      const t0 = process.hrtime.bigint();
+      let code;
+      for await (const chunk of client.stream('lifecycle.exec', { container: id, args: ['true'], env: [] })) {
+        if ('exit' in chunk) code = chunk.exit.exitCode;
+      }
+      if (code !== 0) throw new Error(`exec true gave ${code}`);
+      return Number(process.hrtime.bigint() - t0) / 1e6;
+    };
+    const ns = new RpcClient({ service: 'namespace', endpoint: endpointOf('namespace'), timeoutMs: 30_000 });
+    const direct = async () => {
+      const t0 = process.hrtime.bigint();
+      for await (const chunk of ns.stream('namespace.exec', { containerId: id, args: ['true'] })) void chunk;
+      return Number(process.hrtime.bigint() - t0) / 1e6;
+    };
+    for (let i = 0; i < 3; i++) await direct();
+    const nsTimes = [];
+    for (let i = 0; i < RUNS; i++) nsTimes.push(await direct());
+    ns.close();
+    console.log(`root: namespace.exec request to exit (no lifecycle hop): ${median(nsTimes).toFixed(1)} ms (median of ${RUNS})`);
+    for (let i = 0; i < 3; i++) await once(); // warm: connections, the services' first calls
+    const api = [];
+    for (let i = 0; i < RUNS; i++) api.push(await once());
+    const whole = [];
+    for (let i = 0; i < Math.min(RUNS, 10); i++) {
+      const t0 = process.hrtime.bigint();
+      if (cli('exec', id, 'true').status !== 0) throw new Error('nestbox exec failed');
+      whole.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    console.log(`root: lifecycle.exec request to exit: ${median(api).toFixed(1)} ms (median of ${RUNS})   nestbox exec C true: ${median(whole).toFixed(1)} ms (median of ${whole.length})`);
+    cli('rm', '-f', id);
+  } finally {
+    client?.close();
+    cli('system', 'stop');
+    // `system stop` leaves the keeper (as podman its pause process); a bench must not
+    try { process.kill(Number(readFileSync(join(base, 'run', 'keeper.pid'), 'utf8').split(' ')[0]), 'SIGKILL'); } catch { /* none */ }
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+if (!process.argv.includes('--api-only')) for (const mode of ['root', 'rootless']) await measure(mode);
+await measureApi();
+process.exit(0);
