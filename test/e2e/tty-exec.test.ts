@@ -138,9 +138,9 @@ each('run -i: stdin is piped to the container', async (t, nb) => {
   const r = await nb.cli(['run', '-i', '--rm', 'busybox', 'cat'], { input: 'hi\n' });
   t.is(r.stderr, '');
   t.is(r.stdout, 'hi\n');
-  t.is(r.code, 0);
+  t.is(r.code, 0, r.stderr);
   const code = await nb.cli(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'read x; exit $x'], { input: '9\n' });
-  t.is(code.code, 9);
+  t.is(code.code, 9, code.stderr);
   t.deepEqual(containerDirs(nb), []);
 });
 
