@@ -1,7 +1,7 @@
 /**
  * The CLI end of an attached run (-i / -t): connects to the container's shim (its attach socket,
  * native/src/shim/attach.h) and relays stdio itself, so no byte goes through the services. With
- * a local terminal and -t, that terminal is raw (the container's pty does the line editing and
+ * a local terminal and -it, that terminal is raw (the container's pty does the line editing and
  * turns Ctrl-C into SIGINT for its foreground process) and restored on every way out; its size
  * is sent at once and on each SIGWINCH.
  */
@@ -15,7 +15,7 @@ export interface RelayOptions {
   socket: string;
   /** -i: send our stdin */
   stdin: boolean;
-  /** -t: the container has a terminal (raw local tty, window size) */
+  /** -t: the container has a terminal (its size follows ours; with -i our terminal is raw) */
   tty: boolean;
 }
 
@@ -24,12 +24,15 @@ const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 
 /** Resolves with the shim's exit frame, or undefined when the socket closed without one. */
 export function relay(o: RelayOptions): Promise<ShimExit | undefined> {
   return openSocket(o.socket).then((sock) => new Promise<ShimExit | undefined>((resolve) => {
-    const restore = o.tty ? rawTerminal() : () => undefined;
+    // raw only when we read the terminal for the container (-it), as docker: with -t alone a local
+    // Ctrl-C is still the CLI's own SIGINT
+    const raw = o.tty && o.stdin && process.stdin.isTTY;
+    const restore = raw ? rawTerminal() : () => undefined;
     const onSignal = (sig: NodeJS.Signals) => {
       restore();
       process.exit(128 + (SIGNAL_NUMBERS[sig] ?? 0));
     };
-    const signals = o.tty && process.stdin.isTTY ? (['SIGHUP', 'SIGINT', 'SIGTERM'] as const) : [];
+    const signals = raw ? (['SIGHUP', 'SIGINT', 'SIGTERM'] as const) : [];
     for (const s of signals) process.on(s, onSignal);
     const sendSize = () => {
       const size = windowSize();
