@@ -16,6 +16,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopKeeper } from './keeper.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const runsArg = process.argv.indexOf('--runs');
@@ -140,7 +141,7 @@ async function measureApi() {
     client?.close();
     cli('system', 'stop');
     // `system stop` leaves the keeper (as podman its pause process); a bench must not
-    try { process.kill(Number(readFileSync(join(base, 'run', 'keeper.pid'), 'utf8').split(' ')[0]), 'SIGKILL'); } catch { /* none */ }
+    stopKeeper(join(base, 'run'));
     rmSync(base, { recursive: true, force: true });
   }
 }

@@ -10,6 +10,7 @@ import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopKeeper } from './keeper.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const runsArg = process.argv.indexOf('--runs');
@@ -104,6 +105,7 @@ async function main() {
       results.push({ mode, rss, perService, supervisorRss: rssKiB(i.pid), shell, api });
     } finally {
       spawnSync(process.execPath, [cli, 'system', 'stop'], { env });
+      stopKeeper(env.NESTBOX_RUNTIME_DIR);
       rmSync(base, { recursive: true, force: true });
     }
   }
