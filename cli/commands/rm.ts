@@ -2,7 +2,7 @@
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
 import { NestboxError } from '../../lib/errors.js';
 import { parseArgs } from '../args.js';
-import { clientFor, ensureServices } from '../services.js';
+import { forEachContainer } from './each-container.js';
 
 export async function rmCommand(argv: string[]): Promise<number> {
   const { options, positionals } = parseArgs(argv, [
@@ -10,21 +10,5 @@ export async function rmCommand(argv: string[]): Promise<number> {
     { name: 'volumes', short: 'v', takesValue: false },
   ], { stopAtFirstPositional: false });
   if (positionals.length === 0) throw new NestboxError('INVALID_ARGUMENT', '"nestbox rm" requires at least 1 argument: CONTAINER...');
-  await ensureServices();
-  const client = clientFor('lifecycle');
-  let code = 0;
-  try {
-    for (const ref of positionals) {
-      try {
-        await client.request(LIFECYCLE.remove, { container: ref, force: options.has('force') });
-        process.stdout.write(`${ref}\n`);
-      } catch (err) {
-        process.stderr.write(`nestbox: ${(err as Error).message}\n`);
-        code = 1;
-      }
-    }
-  } finally {
-    client.close();
-  }
-  return code;
+  return forEachContainer(positionals, 30_000, (client, ref) => client.request(LIFECYCLE.remove, { container: ref, force: options.has('force') }));
 }

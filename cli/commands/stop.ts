@@ -2,7 +2,7 @@
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
 import { NestboxError } from '../../lib/errors.js';
 import { parseArgs, parseNumber } from '../args.js';
-import { clientFor, ensureServices } from '../services.js';
+import { forEachContainer } from './each-container.js';
 
 export async function stopCommand(argv: string[]): Promise<number> {
   const { options, positionals } = parseArgs(argv, [
@@ -13,22 +13,7 @@ export async function stopCommand(argv: string[]): Promise<number> {
   const raw = options.get('timeout')?.at(-1) ?? options.get('time')?.at(-1);
   const timeout = raw === undefined ? undefined : parseNumber(raw, '--time', true);
   if (timeout !== undefined && (timeout < 0 || timeout > 86_400)) throw new NestboxError('INVALID_ARGUMENT', `invalid value for --time: "${raw}" (0 to 86400 seconds)`);
-  await ensureServices();
   // the reply comes after the grace period and the kill
-  const client = clientFor('lifecycle', ((timeout ?? 10) + 60) * 1000);
-  let code = 0;
-  try {
-    for (const ref of positionals) {
-      try {
-        await client.request(LIFECYCLE.stop, { container: ref, ...(timeout !== undefined ? { timeout } : {}) });
-        process.stdout.write(`${ref}\n`);
-      } catch (err) {
-        process.stderr.write(`nestbox: ${(err as Error).message}\n`);
-        code = 1;
-      }
-    }
-  } finally {
-    client.close();
-  }
-  return code;
+  return forEachContainer(positionals, ((timeout ?? 10) + 60) * 1000, (client, ref) =>
+    client.request(LIFECYCLE.stop, { container: ref, ...(timeout !== undefined ? { timeout } : {}) }));
 }

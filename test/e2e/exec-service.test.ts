@@ -10,30 +10,11 @@ import { NAMESPACE } from '../../lib/contracts/patterns.js';
 import type { RunChunk } from '../../lib/contracts/types.js';
 import { endpointOf } from '../../lib/paths.js';
 import { RpcClient } from '../../lib/transport/index.js';
-import { isRoot, rootlessUnavailable, unstage } from '../helpers/host.js';
-import { NestboxInstance } from '../helpers/nestbox.js';
+import { eachInstance } from '../helpers/each-instance.js';
+import type { NestboxInstance } from '../helpers/nestbox.js';
 import { scaled } from '../helpers/time.js';
 
-type Kind = 'root' | 'rootless';
-const instances: Partial<Record<Kind, NestboxInstance>> = {};
-const skipWhy = { root: isRoot ? undefined : 'needs root', rootless: rootlessUnavailable() };
-
-test.before(() => {
-  if (!skipWhy.root) instances.root = NestboxInstance.root();
-  if (!skipWhy.rootless) instances.rootless = NestboxInstance.rootless();
-});
-test.after.always(async () => {
-  await Promise.all(Object.values(instances).map((i) => i.stop()));
-  unstage();
-});
-
-function each(title: string, fn: (t: ExecutionContext, nb: NestboxInstance) => Promise<void>) {
-  for (const kind of ['root', 'rootless'] as const) {
-    const why = skipWhy[kind];
-    if (why) test.skip(`${kind}: ${title} (skipped: ${why})`, () => undefined);
-    else test.serial(`${kind}: ${title}`, (t) => fn(t, instances[kind]!));
-  }
-}
+const each = eachInstance();
 
 interface Collected { out: string; err: string; exit?: { exitCode: number; error?: string }; started: boolean }
 

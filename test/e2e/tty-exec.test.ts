@@ -8,31 +8,11 @@ import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRoot, rootlessUnavailable, unstage } from '../helpers/host.js';
-import { NestboxInstance } from '../helpers/nestbox.js';
+import { eachInstance } from '../helpers/each-instance.js';
+import type { NestboxInstance } from '../helpers/nestbox.js';
 import { scaled } from '../helpers/time.js';
 
-type Kind = 'root' | 'rootless';
-const instances: Partial<Record<Kind, NestboxInstance>> = {};
-const skipWhy: Record<Kind, string | undefined> = { root: isRoot ? undefined : 'needs root', rootless: rootlessUnavailable() };
-
-test.before(() => {
-  if (!skipWhy.root) instances.root = NestboxInstance.root();
-  if (!skipWhy.rootless) instances.rootless = NestboxInstance.rootless();
-});
-
-test.after.always(async () => {
-  await Promise.all(Object.values(instances).map((i) => i.stop()));
-  unstage();
-});
-
-function each(title: string, fn: (t: ExecutionContext, nb: NestboxInstance) => Promise<void>) {
-  for (const kind of ['root', 'rootless'] as const) {
-    const why = skipWhy[kind];
-    if (why) test.skip(`${kind}: ${title} (skipped: ${why})`, () => undefined);
-    else test.serial(`${kind}: ${title}`, (t) => fn(t, instances[kind]!));
-  }
-}
+const each = eachInstance();
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
