@@ -165,6 +165,35 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * Closing a unix stream socket with input still unread makes the kernel reset the peer
+ * (ECONNRESET), and a client may then lose the exit frame it had not read yet (Node discards
+ * it). So each client gets EOF first (shutdown) and is closed once it has closed its end,
+ * its late input read and dropped.
+ */
+static void drain_until_closed(struct attach *a, long deadline)
+{
+	for (int i = 0; i < a->n; i++)
+		shutdown(a->c[i]->fd, SHUT_WR);
+	while (a->n > 0 && now_ms() < deadline) {
+		struct pollfd p[ATTACH_MAX_CLIENTS];
+		for (int i = 0; i < a->n; i++)
+			p[i] = (struct pollfd){.fd = a->c[i]->fd, .events = POLLIN};
+		if (poll(p, (nfds_t)a->n, (int)(deadline - now_ms())) < 0 && errno != EINTR)
+			break;
+		for (int i = a->n - 1; i >= 0; i--) {
+			if (!p[i].revents)
+				continue;
+			char sink[4096];
+			ssize_t n;
+			while ((n = recv(a->c[i]->fd, sink, sizeof sink, MSG_DONTWAIT)) > 0)
+				;
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+				drop(a, i);
+		}
+	}
+}
+
 void attach_finish(struct attach *a, int timeout_ms)
 {
 	long deadline = now_ms() + timeout_ms;
@@ -178,9 +207,10 @@ void attach_finish(struct attach *a, int timeout_ms)
 			if (p[i].revents)
 				attach_flush(a, i);
 	}
-	while (a->n > 0)
-		drop(a, a->n - 1);
 	if (a->listen_fd >= 0)
 		close(a->listen_fd);
 	a->listen_fd = -1;
+	drain_until_closed(a, deadline);
+	while (a->n > 0)
+		drop(a, a->n - 1);
 }

@@ -6,7 +6,8 @@
  * Every message, both ways, is one frame: type (1 byte), payload length (4 bytes, big endian),
  * payload (at most ATTACH_MAX_PAYLOAD bytes).
  *   shim -> client  1 stdout data, 2 stderr data,
- *                   3 exit: the contents of exit.json, sent last; then the shim exits (EOF)
+ *                   3 exit: the contents of exit.json, sent last; then EOF: the client closes
+ *                   its end (the shim waits a few seconds for that, so no input is left unread)
  *   client -> shim  0 stdin data, 4 stdin end (the container's stdin is closed once all
  *                   input before it is written), 5 resize (rows, cols: 2 bytes each, big
  *                   endian; used with a terminal, ignored without)
@@ -61,7 +62,8 @@ size_t attach_pending(const struct attach *a);
 void attach_flush(struct attach *a, int i);
 /* Reads what client I sent, calling FN per complete input frame; drops it on EOF or error. */
 void attach_read(struct attach *a, int i, attach_input_fn fn, void *ctx);
-/* Blocks until every client has taken its output or TIMEOUT_MS passed; then closes them all. */
+/* Blocks until every client has taken its output and closed its end (its input is read and
+ * dropped), or TIMEOUT_MS passed; then closes them all. */
 void attach_finish(struct attach *a, int timeout_ms);
 
 #endif
