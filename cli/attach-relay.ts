@@ -8,6 +8,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { basename, dirname } from 'node:path';
+import { NestboxError } from '../lib/errors.js';
 import { FRAME, FrameReader, frame, type ShimExit } from '../services/namespace/attach-client.js';
 
 export interface RelayOptions {
@@ -17,6 +18,13 @@ export interface RelayOptions {
   stdin: boolean;
   /** -t: the container has a terminal (its size follows ours; with -i our terminal is raw) */
   tty: boolean;
+}
+
+/** docker's rule for run and exec: -it wants a terminal to read from; -t alone (output only) runs anywhere. */
+export function requireTerminalInput(request: { interactive?: unknown; tty?: unknown; detach?: unknown }): void {
+  if (request.interactive && request.tty && !request.detach && !process.stdin.isTTY) {
+    throw new NestboxError('INVALID_ARGUMENT', 'the input device is not a TTY');
+  }
 }
 
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };

@@ -3,29 +3,21 @@ import { LIFECYCLE } from '../../lib/contracts/patterns.js';
 import type { RunChunk } from '../../lib/contracts/types.js';
 import { NestboxError } from '../../lib/errors.js';
 import { parseArgs, type OptionSpec } from '../args.js';
+import { relay, requireTerminalInput } from '../attach-relay.js';
 import { clientFor, ensureServices } from '../services.js';
 
 const SPECS: OptionSpec[] = [
   { name: 'env', short: 'e', takesValue: true, repeatable: true },
   { name: 'workdir', short: 'w', takesValue: true },
   { name: 'user', short: 'u', takesValue: true },
-  // accepted by docker; refused here until an exec has a shim of its own, never ignored
   { name: 'detach', short: 'd', takesValue: false },
   { name: 'interactive', short: 'i', takesValue: false },
   { name: 'tty', short: 't', takesValue: false },
 ];
 
-const NOT_YET: Record<string, string> = {
-  detach: 'exec -d (an exec process has no shim to outlive the service yet)',
-  interactive: 'exec -i (stdin of an exec is not attached yet)',
-  tty: 'exec -t (a terminal for an exec is not supported yet)',
-};
-
 export function buildExecRequest(argv: string[]): Record<string, unknown> {
   const { options, positionals } = parseArgs(argv, SPECS, { stopAtFirstPositional: true });
-  for (const [name, what] of Object.entries(NOT_YET)) {
-    if (options.has(name) && options.get(name)!.at(-1) !== 'false') throw new NestboxError('UNIMPLEMENTED', `not supported yet: ${what}`);
-  }
+  const flag = (n: string) => options.has(n) && options.get(n)!.at(-1) !== 'false';
   const [container, ...args] = positionals;
   if (!container || args.length === 0) throw new NestboxError('INVALID_ARGUMENT', '"nestbox exec" requires at least 2 arguments: CONTAINER COMMAND [ARG...]');
   const one = (n: string) => options.get(n)?.at(-1);
@@ -40,11 +32,13 @@ export function buildExecRequest(argv: string[]): Record<string, unknown> {
   }
   const workdir = one('workdir');
   if (workdir !== undefined && !workdir.startsWith('/')) throw new NestboxError('INVALID_ARGUMENT', `working directory "${workdir}" must be an absolute path`);
-  return { container, args, env, ...(workdir !== undefined ? { workdir } : {}), ...(user !== undefined ? { user } : {}) };
+  const flags = Object.fromEntries(['interactive', 'tty', 'detach'].filter(flag).map((n) => [n, true]));
+  return { container, args, env, ...(workdir !== undefined ? { workdir } : {}), ...(user !== undefined ? { user } : {}), ...flags };
 }
 
 export async function execCommand(argv: string[]): Promise<number> {
   const request = buildExecRequest(argv);
+  requireTerminalInput(request);
   await ensureServices();
   const client = clientFor('lifecycle', 60_000);
   try {
@@ -53,6 +47,10 @@ export async function execCommand(argv: string[]): Promise<number> {
         const out = chunk.stream === 'stdout' ? process.stdout : process.stderr;
         const data = Buffer.from(chunk.data, 'base64');
         if (!out.write(data)) await new Promise((r) => out.once('drain', r));
+      } else if ('started' in chunk) {
+        // -d: docker prints nothing and leaves the process running
+        if (request.detach) return 0;
+        if (chunk.attach) return await attached(chunk.attach, request);
       } else if ('exit' in chunk) {
         if (chunk.exit.error) process.stderr.write(`nestbox: ${chunk.exit.error}\n`);
         return chunk.exit.exitCode;
@@ -62,4 +60,12 @@ export async function execCommand(argv: string[]): Promise<number> {
   } finally {
     client.close();
   }
+}
+
+/** -i / -t: stdio straight through the exec's shim, whose exit frame carries the exit code. */
+async function attached(socket: string, request: Record<string, unknown>): Promise<number> {
+  const exit = await relay({ socket, stdin: request.interactive === true, tty: request.tty === true });
+  if (!exit) throw new NestboxError('INTERNAL', "the exec's shim ended without an exit status");
+  if (exit.error) process.stderr.write(`nestbox: ${exit.error}\n`);
+  return exit.exitCode;
 }

@@ -4,7 +4,7 @@ import type { RunChunk } from '../../lib/contracts/types.js';
 import { NestboxError } from '../../lib/errors.js';
 import { parseArgs, parseNumber, parseSize, type OptionSpec } from '../args.js';
 import { clientFor, ensureServices } from '../services.js';
-import { relay } from '../attach-relay.js';
+import { relay, requireTerminalInput } from '../attach-relay.js';
 
 const SPECS: OptionSpec[] = [
   { name: 'rm', takesValue: false },
@@ -71,10 +71,7 @@ export function buildRunRequest(argv: string[]): Record<string, unknown> {
 
 export async function runCommand(argv: string[]): Promise<number> {
   const request = buildRunRequest(argv);
-  // docker: -it wants a terminal to read from; -t alone (output only) runs anywhere
-  if (request.interactive && request.tty && !request.detach && !process.stdin.isTTY) {
-    throw new NestboxError('INVALID_ARGUMENT', 'the input device is not a TTY');
-  }
+  requireTerminalInput(request);
   await ensureServices();
   const client = clientFor('lifecycle', 120_000);
   try {

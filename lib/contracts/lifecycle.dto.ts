@@ -71,6 +71,9 @@ export class ExecRequestDto {
   @IsOptional() @IsString() @Matches(/^\//, { message: 'working directory must be an absolute path' }) workdir?: string;
   /** UID[:GID], numeric */
   @IsOptional() @Matches(/^\d{1,10}(:\d{1,10})?$/, { message: 'user must be UID[:GID] (numeric)' }) user?: string;
+  @IsOptional() @IsBoolean() interactive?: boolean;
+  @IsOptional() @IsBoolean() tty?: boolean;
+  @IsOptional() @IsBoolean() detach?: boolean;
 }
 
 export class WaitRequestDto {

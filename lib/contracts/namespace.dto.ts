@@ -76,6 +76,19 @@ export class ExecContainerDto {
   @IsOptional() @IsInt() @Min(0) gid?: number;
 }
 
+/**
+ * exec -i / -t / -d (namespace.execStart): the process gets a shim of its own, in
+ * <container dir>/exec/<id>/, which the caller attaches to (-i, -t) or which outlives it (-d).
+ */
+export class ExecStartDto extends ExecContainerDto {
+  /** the process's stdin is a pipe fed by attach clients */
+  @IsOptional() @IsBoolean() stdin?: boolean;
+  /** process.terminal: a pty from the container's devpts */
+  @IsOptional() @IsBoolean() terminal?: boolean;
+  /** nobody attaches: the reply comes once the process runs; its output is dropped */
+  @IsOptional() @IsBoolean() detach?: boolean;
+}
+
 export class ContainerRefDto {
   @Matches(CONTAINER_ID, { message: 'containerId must be 64 hex characters' }) containerId: string;
 }

@@ -24,6 +24,8 @@ export const NAMESPACE = {
   start: 'namespace.start',
   signal: 'namespace.signal',
   exec: 'namespace.exec',
+  /** exec -i / -t / -d: the process under a shim of its own; replies with its attach socket */
+  execStart: 'namespace.execStart',
   /** the live keeper namespace, started or replaced when needed (storage work runs in it) */
   keeper: 'namespace.keeper',
   /** running / exited (with its exit) / none, from the shim's files */

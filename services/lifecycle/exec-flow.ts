@@ -1,7 +1,8 @@
 /**
  * `exec`: one more process in a running container, named as the user names it. The container
  * must be running here (docker's "is not running" otherwise); the process itself is the
- * namespace service's (namespace.exec), whose output and exit are streamed back as they come.
+ * namespace service's (namespace.exec), whose output and exit are streamed back as they come;
+ * with -i, -t or -d it runs under a shim of its own (namespace.execStart) the CLI attaches to.
  */
 import { NestboxError } from '../../lib/errors.js';
 import { NAMESPACE } from '../../lib/contracts/patterns.js';
@@ -18,13 +19,21 @@ export class ExecFlow {
     const record = this.store.find(req.container);
     if (record.state !== 'running') throw new NestboxError('FAILED_PRECONDITION', `container ${record.name} is not running`);
     const [uid, gid] = req.user !== undefined ? req.user.split(':').map(Number) : [];
-    return this.services.stream<RunChunk>('namespace', NAMESPACE.exec, {
+    const proc = {
       containerId: record.id,
       args: req.args,
       env: req.env,
       ...(req.workdir !== undefined ? { cwd: req.workdir } : {}),
       ...(uid !== undefined ? { uid } : {}),
       ...(gid !== undefined ? { gid } : {}),
-    });
+    };
+    if (req.interactive || req.tty || req.detach) return this.underShim(record.id, { ...proc, stdin: req.interactive === true, terminal: req.tty === true, detach: req.detach === true });
+    return this.services.stream<RunChunk>('namespace', NAMESPACE.exec, proc);
+  }
+
+  /** -i / -t / -d: one `started` chunk, with the shim's attach socket the caller relays through (not with -d). */
+  private async *underShim(containerId: string, req: Record<string, unknown>): AsyncIterable<RunChunk> {
+    const reply = await this.services.call<{ started: true; attach?: string }>('namespace', NAMESPACE.execStart, req);
+    yield { containerId, started: true, ...(reply.attach ? { attach: reply.attach } : {}) };
   }
 }

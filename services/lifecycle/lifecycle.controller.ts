@@ -25,7 +25,7 @@ export class LifecycleController {
     @Inject(ExitMonitor) private readonly monitor: ExitMonitor,
   ) {}
 
-  /** `started`, the process's output, then one `exit` (exec without -i/-t/-d). */
+  /** `started`, the process's output, then one `exit`; with -i/-t/-d only `started` (with the attach socket unless -d). */
   @MessagePattern(LIFECYCLE.exec)
   exec(@Payload() req: ExecRequestDto): Observable<RunChunk> {
     const flow = this.execFlow;

@@ -6,14 +6,16 @@
  */
 import { DataLayout } from '../../lib/data-layout.js';
 import { NestboxError } from '../../lib/errors.js';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeJsonAtomic } from '../../lib/atomic-file.js';
 import { join } from 'node:path';
-import type { ExecContainerDto, RunContainerDto } from '../../lib/contracts/namespace.dto.js';
+import type { ExecContainerDto, ExecStartDto, RunContainerDto } from '../../lib/contracts/namespace.dto.js';
 import type { ExitStatus, IdMapInfo, ProcessStateReply } from '../../lib/contracts/types.js';
 import { AttachConnection, type ShimExit } from './attach-client.js';
 import { ExecProcess, execProcessSpec, type OciProcess } from './exec-process.js';
 import { hostIdMaps } from './id-maps.js';
-import { buildSpec, writeBundle } from './oci-bundle.js';
+import { buildSpec, withTerm, writeBundle } from './oci-bundle.js';
 import type { OverlayChoice } from './overlay-driver.js';
 import { launchShim } from './shim-launcher.js';
 import { containerProcessState, isSameProcess, readExit, readShimRecord, type ShimRecord } from './shim-files.js';
@@ -101,24 +103,56 @@ export class ContainerRunner {
     }
   }
 
-  /**
-   * Runs one more process in a running container; resolves with its exit status. It starts from
-   * the container's own process (its bundle's config.json) and joins the container's pid 1, the
-   * pid its shim recorded with its start time: both survive a restart of this service.
-   */
+  /** Runs one more process in a running container; resolves with its exit status. */
   exec(req: ExecContainerDto, out: RuntimeOutput): Promise<ExitStatus> {
-    const dir = this.layout.container(req.containerId);
+    const t = this.execTarget(req.containerId);
+    return new ExecProcess(t.pid, execProcessSpec(t.process, req), t.dir, out).done;
+  }
+
+  /**
+   * exec -i / -t / -d: the process under a shim of its own in <container dir>/exec/<id>/, as a
+   * container's (stdin pipe or pty, attach socket); the caller attaches to it, or with -d leaves
+   * it. That shim removes its directory at the end: a detached exec's exit is nobody's to read.
+   */
+  async execStart(req: ExecStartDto): Promise<{ started: true; attach?: string }> {
+    const t = this.execTarget(req.containerId);
+    const attach = req.detach !== true;
+    const execDir = join(t.dir, 'exec', randomBytes(8).toString('hex'));
+    mkdirSync(execDir, { recursive: true, mode: 0o700 });
+    const processFile = join(execDir, 'process.json');
+    try {
+      const spec = execProcessSpec(t.process, req);
+      const terminal = req.terminal === true;
+      writeJsonAtomic(processFile, { ...spec, terminal, env: withTerm(spec.env ?? [], terminal) }, { mode: 0o600 });
+      await launchShim(this.bins.shim, {
+        containerId: req.containerId, containerDir: execDir, bundleDir: join(t.dir, 'bundle'), runtime: this.bins.runtime,
+        cgroupPaths: [], waitAttach: attach, stdin: attach && req.stdin === true, terminal: req.terminal === true,
+        exec: { pid: t.pid, processFile }, cleanup: true,
+      });
+    } catch (err) {
+      rmSync(execDir, { recursive: true, force: true });
+      throw err;
+    }
+    return attach ? { started: true, attach: join(execDir, 'attach.sock') } : { started: true };
+  }
+
+  /**
+   * What an exec starts from: the container's own process (its bundle's config.json) and its
+   * pid 1, the pid its shim recorded with its start time (both survive a restart of this service).
+   */
+  private execTarget(containerId: string): { dir: string; pid: number; process: OciProcess } {
+    const dir = this.layout.container(containerId);
     const shim = readShimRecord(dir);
     if (!shim || !isSameProcess(shim.pid, shim.startTime)) {
-      throw new NestboxError('NOT_FOUND', `container ${req.containerId.slice(0, 12)} is not running`);
+      throw new NestboxError('NOT_FOUND', `container ${containerId.slice(0, 12)} is not running`);
     }
     const { containerPid: pid, containerStartTime: start } = shim;
     if (pid === undefined || start === undefined || !isSameProcess(pid, start)) {
       // the shim records the pid once the container is set up, just before its command
-      throw new NestboxError('FAILED_PRECONDITION', `container ${req.containerId.slice(0, 12)} is still starting`);
+      throw new NestboxError('FAILED_PRECONDITION', `container ${containerId.slice(0, 12)} is still starting`);
     }
     const config = JSON.parse(readFileSync(join(dir, 'bundle', 'config.json'), 'utf8')) as { process: OciProcess };
-    return new ExecProcess(pid, execProcessSpec(config.process, req), dir, out).done;
+    return { dir, pid, process: config.process };
   }
 
   /**

@@ -2,7 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Observable } from 'rxjs';
 import { NAMESPACE } from '../../lib/contracts/patterns.js';
-import { ContainerRefDto, ExecContainerDto, KeeperRequestDto, RunContainerDto, SignalContainerDto } from '../../lib/contracts/namespace.dto.js';
+import { ContainerRefDto, ExecContainerDto, ExecStartDto, KeeperRequestDto, RunContainerDto, SignalContainerDto } from '../../lib/contracts/namespace.dto.js';
 import type { ExitStatus, IdMapInfo, KeeperInfo, ProcessStateReply, RunChunk } from '../../lib/contracts/types.js';
 import { ContainerRunner, type RuntimeOutput } from './container-runner.js';
 import { Keeper } from './keeper.js';
@@ -64,6 +64,12 @@ export class NamespaceController {
   @MessagePattern(NAMESPACE.exec)
   exec(@Payload() req: ExecContainerDto): Observable<RunChunk> {
     return streamProcess(req.containerId, (out) => this.runner.exec(req, out));
+  }
+
+  /** exec -i / -t / -d: replies once the process's shim is there (with its attach socket unless -d). */
+  @MessagePattern(NAMESPACE.execStart)
+  execStart(@Payload() req: ExecStartDto): Promise<{ started: true; attach?: string }> {
+    return this.runner.execStart(req);
   }
 
   /** The live keeper namespace (started or replaced when needed), for storage work. */

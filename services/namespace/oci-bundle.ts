@@ -63,7 +63,8 @@ export function buildSpec(
       terminal: req.terminal === true,
       user: { uid: p.uid, gid: p.gid },
       args: p.args,
-      env: p.env,
+      // docker sets TERM for a terminal unless the image or the caller did
+      env: withTerm(p.env, req.terminal === true),
       cwd: p.cwd,
       noNewPrivileges: true,
       capabilities: { bounding: DEFAULT_CAPS, effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS },
@@ -99,4 +100,9 @@ export function writeBundle(containerDir: string, spec: Record<string, unknown>)
   mkdirSync(bundle, { recursive: true, mode: 0o700 });
   writeJsonAtomic(join(bundle, 'config.json'), spec, { mode: 0o600 });
   return bundle;
+}
+
+/** ENV plus TERM=xterm when the process has a terminal and ENV names no TERM (docker's rule). */
+export function withTerm(env: string[], terminal: boolean): string[] {
+  return terminal && !env.some((e) => e.startsWith('TERM=')) ? [...env, 'TERM=xterm'] : env;
 }

@@ -18,6 +18,10 @@ export interface ShimLaunch {
   stdin: boolean;
   /** process.terminal: the shim receives the pty master on its console socket */
   terminal: boolean;
+  /** exec mode: this process file into the running container whose pid 1 is `pid` */
+  exec?: { pid: number; processFile: string };
+  /** the shim removes containerDir once its clients have the exit (a detached exec's) */
+  cleanup?: boolean;
 }
 
 export interface ShimHandshake {
@@ -35,6 +39,8 @@ export function launchShim(shimBin: string, l: ShimLaunch): Promise<ShimHandshak
   if (l.waitAttach) args.push('--wait-attach');
   if (l.stdin) args.push('--stdin');
   if (l.terminal) args.push('--terminal');
+  if (l.exec) args.push('--exec-pid', String(l.exec.pid), '--process', l.exec.processFile);
+  if (l.cleanup) args.push('--cleanup');
   args.push(l.containerId);
   return new Promise((resolve, reject) => {
     const child = spawn(shimBin, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: '/' });

@@ -72,8 +72,11 @@ export class KeeperExtractor {
   }
 }
 
+/** The line that says what went wrong: a node crash ends with "Node.js vX" after its Error line. */
 function lastLine(text: string): string {
-  return text.trim().split('\n').at(-1)?.replace(/^nestbox-runtime: /, '') ?? '';
+  const lines = text.trim().split('\n');
+  const error = /^node:|Node\.js v\d/.test(lines[0] ?? '') || /^Node\.js v\d/.test(lines.at(-1) ?? '') ? lines.find((l) => /^\w*Error\b/.test(l)) : undefined;
+  return (error ?? lines.at(-1) ?? '').replace(/^nestbox-runtime: /, '');
 }
 
 function parseResult(stdout: string): ExtractResult {

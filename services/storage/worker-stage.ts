@@ -7,7 +7,7 @@
  * runs the project's node code already, so it can read it.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { NestboxError } from '../../lib/errors.js';
 
@@ -16,6 +16,7 @@ interface Package { name: string; dir: string; version: string }
 /** The path of a worker every uid can run: `worker` itself unless root, else its staged copy. */
 export function stageWorker(workerRoot: string, worker: string): string {
   if (process.getuid?.() !== 0) return worker;
+  untraversable(workerRoot);
   const source = readFileSync(worker, 'utf8');
   // The copy carries packages only: a relative import would be missing from it.
   const relative = /\bfrom\s+['"]\.{1,2}\//.exec(source);
@@ -45,6 +46,22 @@ export function stageWorker(workerRoot: string, worker: string): string {
     return staged;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Container root is "others" on the host: every directory above the data root must let others through. */
+function untraversable(workerRoot: string): void {
+  for (let dir = dirname(workerRoot); ; dir = dirname(dir)) {
+    let mode: number;
+    try {
+      mode = statSync(dir).mode;
+    } catch {
+      mode = 0o777; // made later, 0711, by the data layout
+    }
+    if ((mode & 0o001) === 0) {
+      throw new NestboxError('FAILED_PRECONDITION', `${dir} (mode ${(mode & 0o777).toString(8)}) cannot be traversed by container root, which extracts layers as a subordinate uid: chmod o+x it, or put the data root elsewhere`);
+    }
+    if (dir === '/') return;
   }
 }
 

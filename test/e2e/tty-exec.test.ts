@@ -2,7 +2,8 @@
  * Docker habits for stdio and exec: `run -it` in a real terminal (script(1) gives the CLI one):
  * the container's own /dev/pts/0, its size follows ours, typed input is echoed and runs, Ctrl-C
  * interrupts the shell's foreground command only, the shell's exit code comes back; `-i` pipes
- * stdin; `exec` with -e/-w/-u and docker's exit codes. As root and rootless.
+ * stdin; `exec` with -e/-w/-u and docker's exit codes, and exec -it / -i / -d under a shim of
+ * their own. As root and rootless.
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
@@ -146,5 +147,53 @@ each('exec: -e, -w, -u, exit codes, stopped and unknown containers', async (t, n
   t.is(stopped.code, 125);
   t.regex(stopped.stderr, /^nestbox: container \S+ is not running\n$/);
   t.is((await nb.cli(['rm', id])).code, 0);
+  t.deepEqual(containerDirs(nb), []);
+});
+
+/** The exec shims' directories left in a container's (each removes its own when it ends). */
+function execDirs(nb: NestboxInstance, id: string): string[] {
+  const dir = join(nb.dataRoot, 'containers', id, 'exec');
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
+each('exec -it / -i / -d: a terminal of the container\'s devpts, piped stdin, a process that outlives the CLI', async (t, nb) => {
+  const run = await nb.cli(['run', '-d', 'busybox', 'sleep', '300']);
+  t.is(run.code, 0, run.stderr);
+  const id = run.stdout.trim();
+
+  const s = new TerminalSession(cliLine(nb, ['exec', '-it', id, 'sh']));
+  let at = await s.expect(/# (\x1b\[6n)?$/);
+  s.type('tty; stty size; echo $TERM\r');
+  at = await s.expect(/\n\/dev\/pts\/\d+\r\r?\n30 100\r\r?\nxterm\r/, at);
+  s.type('sleep 30\r');
+  await s.expect(/sleep 30/, at);
+  await new Promise((r) => setTimeout(r, scaled(500)));
+  s.type('\x03');
+  s.type('echo after-$?\r');
+  at = await s.expect(/\nafter-130\r/, at, 10_000); // Ctrl-C reached the exec's foreground command only
+  s.type('exit 6\r');
+  t.is(await s.done, 6);
+
+  const piped = await nb.cli(['exec', '-i', id, 'sh', '-c', 'read x; echo "got $x"; echo err >&2; exit 4'], { input: 'hello\n' });
+  t.is(piped.stdout, 'got hello\n');
+  t.is(piped.stderr, 'err\n');
+  t.is(piped.code, 4);
+  const noTty = await nb.cli(['exec', '-it', id, 'sh'], { input: 'exit 3\n' });
+  t.is(noTty.code, 125);
+  t.is(noTty.stderr, 'nestbox: the input device is not a TTY\n');
+
+  const detached = await nb.cli(['exec', '-d', id, 'sh', '-c', 'sleep 1; echo done > /tmp/marker']);
+  t.is(detached.code, 0, detached.stderr);
+  t.is(detached.stdout, '');
+  t.is(execDirs(nb, id).length, 1, 'the detached exec runs under its shim');
+  await nb.cli(['system', 'stop'], { timeoutMs: 20_000 }); // it outlives the services
+  const until = Date.now() + scaled(10_000);
+  while (execDirs(nb, id).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  t.deepEqual(execDirs(nb, id), [], 'its shim removed its directory when it ended');
+  const marker = await nb.cli(['exec', id, 'cat', '/tmp/marker']);
+  t.is(marker.stdout, 'done\n', marker.stderr);
+
+  const stop = await nb.cli(['rm', '-f', id]);
+  t.is(stop.code, 0, stop.stderr);
   t.deepEqual(containerDirs(nb), []);
 });

@@ -35,15 +35,15 @@ test('-i and -t ask for an attached run, each on its own', (t) => {
   t.is(i.tty, undefined);
 });
 
-test('exec: the container, then its command; -e/-w/-u checked; -d/-i/-t refused by name', (t) => {
+test('exec: the container, then its command; -e/-w/-u checked; -d/-i/-t as flags', (t) => {
   t.deepEqual(buildExecRequest(['-e', 'A=1', '-w', '/etc', '-u', '5:6', 'box', 'sh', '-c', 'id -u']), {
     container: 'box', args: ['sh', '-c', 'id -u'], env: ['A=1'], workdir: '/etc', user: '5:6',
   });
   t.throws(() => buildExecRequest(['box']), { message: /"nestbox exec" requires at least 2 arguments/ });
   t.throws(() => buildExecRequest(['-u', 'nobody', 'box', 'true']), { message: 'user "nobody" must be numeric UID[:GID]' });
   t.throws(() => buildExecRequest(['-w', 'etc', 'box', 'true']), { message: /working directory "etc" must be an absolute path/ });
-  t.throws(() => buildExecRequest(['-it', 'box', 'sh']), { message: /not supported yet: exec -i/ });
-  t.throws(() => buildExecRequest(['-d', 'box', 'sh']), { message: /not supported yet: exec -d/ });
+  t.like(buildExecRequest(['-it', 'box', 'sh']), { container: 'box', args: ['sh'], interactive: true, tty: true, detach: undefined });
+  t.like(buildExecRequest(['-d', 'box', 'sh', '-i']), { args: ['sh', '-i'], detach: true, interactive: undefined });
 });
 
 test('bundled short booleans and -- end options', (t) => {

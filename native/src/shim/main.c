@@ -3,7 +3,7 @@
  * (DESIGN.md "Processes"; the idea of podman's conmon).
  *
  *   nestbox-shim --dir DIR --bundle BUNDLE --runtime PATH [--cgroup DIR]... [--stdin]
- *                [--terminal] [--wait-attach] ID
+ *                [--terminal] [--wait-attach] [--exec-pid PID --process FILE] [--cleanup] ID
  *
  * It double-forks into a session of its own, becomes a child subreaper, and runs
  * `RUNTIME run --bundle BUNDLE --status-file DIR/status.json --pid-file DIR/pid ID` with the
@@ -43,7 +43,7 @@
 
 static void usage_fail(const char *msg)
 {
-	fprintf(stderr, "nestbox-shim: %s\nusage: nestbox-shim --dir DIR --bundle BUNDLE --runtime PATH [--cgroup DIR]... [--stdin] [--terminal] [--wait-attach] ID\n", msg);
+	fprintf(stderr, "nestbox-shim: %s\nusage: nestbox-shim --dir DIR --bundle BUNDLE --runtime PATH [--cgroup DIR]... [--stdin] [--terminal] [--wait-attach] [--exec-pid PID --process FILE] [--cleanup] ID\n", msg);
 	exit(125);
 }
 
@@ -78,6 +78,12 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->wait_attach = true;
 		else if (!strcmp(a, "--terminal"))
 			o->terminal = true;
+		else if (!strcmp(a, "--exec-pid"))
+			o->exec_pid = value(argc, argv, &i);
+		else if (!strcmp(a, "--process"))
+			o->process = value(argc, argv, &i);
+		else if (!strcmp(a, "--cleanup"))
+			o->cleanup = true;
 		else if (a[0] == '-') {
 			char msg[96];
 			snprintf(msg, sizeof msg, "unknown option %.64s", a);
@@ -91,6 +97,12 @@ static void parse(int argc, char **argv, struct opts *o)
 		usage_fail("--dir, --bundle, --runtime and ID are required");
 	if (o->dir[0] != '/' || o->bundle[0] != '/' || o->runtime[0] != '/')
 		usage_fail("--dir, --bundle and --runtime must be absolute paths");
+	if (!o->exec_pid != !o->process)
+		usage_fail("--exec-pid and --process go together");
+	if (o->exec_pid && (strspn(o->exec_pid, "0123456789") != strlen(o->exec_pid) || !*o->exec_pid || strlen(o->exec_pid) > 7))
+		usage_fail("--exec-pid must be a process id");
+	if (o->process && o->process[0] != '/')
+		usage_fail("--process must be an absolute path");
 	size_t n = strlen(o->id);
 	if (n == 0 || n > 128 || o->id[0] == '.' || o->id[0] == '-' ||
 	    strspn(o->id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)

@@ -56,13 +56,33 @@ int start_runtime(struct shim *s)
 		signals_reset();
 		/* the console socket by its name in our (and so the runtime's) working directory, the
 		 * container dir: its absolute path may be longer than a socket address can hold */
-		char *argv[] = {"nestbox-runtime", "run", "--bundle", (char *)s->o.bundle, "--status-file", status,
-				"--pid-file", pidf, (char *)s->o.id, NULL, NULL, NULL};
-		if (s->o.terminal) {
-			argv[8] = "--console-socket";
-			argv[9] = "console.sock";
-			argv[10] = (char *)s->o.id;
+		char *argv[20];
+		int n = 0;
+		argv[n++] = "nestbox-runtime";
+		if (s->o.exec_pid) {
+			argv[n++] = "exec";
+			argv[n++] = "--pid";
+			argv[n++] = (char *)s->o.exec_pid;
+			argv[n++] = "--process";
+			argv[n++] = (char *)s->o.process;
+			argv[n++] = "--config";
+			argv[n++] = xasprintf("%s/config.json", s->o.bundle);
+		} else {
+			argv[n++] = "run";
+			argv[n++] = "--bundle";
+			argv[n++] = (char *)s->o.bundle;
 		}
+		argv[n++] = "--status-file";
+		argv[n++] = status;
+		argv[n++] = "--pid-file";
+		argv[n++] = pidf;
+		if (s->o.terminal) {
+			argv[n++] = "--console-socket";
+			argv[n++] = "console.sock";
+		}
+		if (!s->o.exec_pid)
+			argv[n++] = (char *)s->o.id;
+		argv[n] = NULL;
 		execv(s->o.runtime, argv);
 		dprintf(2, "nestbox-shim: exec %s: %s\n", s->o.runtime, strerror(errno));
 		_exit(127);
@@ -324,4 +344,13 @@ void finish(struct shim *s)
 	attach_broadcast(&s->at, FRAME_EXIT, line, strlen(line));
 	attach_finish(&s->at, FINISH_FLUSH_MS);
 	free(line);
+	if (s->o.cleanup) {
+		/* our own directory, left as the service made it: the process file plus our files */
+		const char *ours[] = {"ctr.log", "exit.json", "status.json", "pid", s->o.process};
+		for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
+			if (ours[i])
+				unlink(ours[i]);
+		if (chdir("/") == 0)
+			rmdir(s->o.dir);
+	}
 }

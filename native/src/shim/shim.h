@@ -15,6 +15,10 @@ struct opts {
 	char *cgroups[MAX_CGROUPS];
 	int ncgroups;
 	bool stdin_pipe, wait_attach, terminal;
+	/* exec mode: `RUNTIME exec` of PROCESS into the container whose pid 1 is EXEC_PID; the
+	 * bundle is the container's (its config.json carries the seccomp filter) */
+	const char *exec_pid, *process;
+	bool cleanup; /* remove DIR and what the shim wrote there once the clients have the exit */
 };
 
 struct shim {
