@@ -2,38 +2,16 @@
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
 import type { RunChunk } from '../../lib/contracts/types.js';
 import { NestboxError } from '../../lib/errors.js';
-import { parseArgs, type OptionSpec } from '../args.js';
+import { parseArgs } from '../args.js';
+import { PROCESS_SPECS, processOptions } from '../process-options.js';
 import { relay, requireTerminalInput } from '../attach-relay.js';
 import { clientFor, ensureServices } from '../services.js';
 
-const SPECS: OptionSpec[] = [
-  { name: 'env', short: 'e', takesValue: true, repeatable: true },
-  { name: 'workdir', short: 'w', takesValue: true },
-  { name: 'user', short: 'u', takesValue: true },
-  { name: 'detach', short: 'd', takesValue: false },
-  { name: 'interactive', short: 'i', takesValue: false },
-  { name: 'tty', short: 't', takesValue: false },
-];
-
 export function buildExecRequest(argv: string[]): Record<string, unknown> {
-  const { options, positionals } = parseArgs(argv, SPECS, { stopAtFirstPositional: true });
-  const flag = (n: string) => options.has(n) && options.get(n)!.at(-1) !== 'false';
+  const { options, positionals } = parseArgs(argv, PROCESS_SPECS, { stopAtFirstPositional: true });
   const [container, ...args] = positionals;
   if (!container || args.length === 0) throw new NestboxError('INVALID_ARGUMENT', '"nestbox exec" requires at least 2 arguments: CONTAINER COMMAND [ARG...]');
-  const one = (n: string) => options.get(n)?.at(-1);
-  const env = (options.get('env') ?? []).map((e) => {
-    if (e.includes('=')) return e;
-    const v = process.env[e]; // docker: -e NAME passes the caller's value, or nothing
-    return v === undefined ? undefined : `${e}=${v}`;
-  }).filter((e): e is string => e !== undefined);
-  const user = one('user');
-  if (user !== undefined && !/^\d{1,10}(:\d{1,10})?$/.test(user)) {
-    throw new NestboxError('INVALID_ARGUMENT', `user "${user}" must be numeric UID[:GID]`);
-  }
-  const workdir = one('workdir');
-  if (workdir !== undefined && !workdir.startsWith('/')) throw new NestboxError('INVALID_ARGUMENT', `working directory "${workdir}" must be an absolute path`);
-  const flags = Object.fromEntries(['interactive', 'tty', 'detach'].filter(flag).map((n) => [n, true]));
-  return { container, args, env, ...(workdir !== undefined ? { workdir } : {}), ...(user !== undefined ? { user } : {}), ...flags };
+  return { container, args, ...processOptions(options) };
 }
 
 export async function execCommand(argv: string[]): Promise<number> {

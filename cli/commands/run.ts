@@ -5,13 +5,12 @@ import { NestboxError } from '../../lib/errors.js';
 import { parseArgs, parseNumber, parseSize, type OptionSpec } from '../args.js';
 import { clientFor, ensureServices } from '../services.js';
 import { relay, requireTerminalInput } from '../attach-relay.js';
+import { PROCESS_SPECS, processOptions } from '../process-options.js';
 
 const SPECS: OptionSpec[] = [
+  ...PROCESS_SPECS,
   { name: 'rm', takesValue: false },
   { name: 'name', takesValue: true },
-  { name: 'env', short: 'e', takesValue: true, repeatable: true },
-  { name: 'workdir', short: 'w', takesValue: true },
-  { name: 'user', short: 'u', takesValue: true },
   { name: 'hostname', short: 'h', takesValue: true },
   { name: 'entrypoint', takesValue: true },
   { name: 'network', takesValue: true },
@@ -20,9 +19,6 @@ const SPECS: OptionSpec[] = [
   { name: 'cpus', takesValue: true },
   { name: 'pids-limit', takesValue: true },
   { name: 'init', takesValue: false },
-  { name: 'detach', short: 'd', takesValue: false },
-  { name: 'interactive', short: 'i', takesValue: false },
-  { name: 'tty', short: 't', takesValue: false },
   // accepted by docker; refused here until the issue that brings them, never ignored
   { name: 'volume', short: 'v', takesValue: true, repeatable: true },
   { name: 'publish', short: 'p', takesValue: true, repeatable: true },
@@ -41,11 +37,6 @@ export function buildRunRequest(argv: string[]): Record<string, unknown> {
   const [image, ...command] = positionals;
   if (!image) throw new NestboxError('INVALID_ARGUMENT', '"nestbox run" requires at least 1 argument: IMAGE [COMMAND] [ARG...]');
   const one = (n: string) => options.get(n)?.at(-1);
-  const env = (options.get('env') ?? []).map((e) => {
-    if (e.includes('=')) return e;
-    const v = process.env[e]; // docker: -e NAME passes the caller's value, or nothing
-    return v === undefined ? undefined : `${e}=${v}`;
-  }).filter((e): e is string => e !== undefined);
   const limits: Record<string, number> = {};
   if (one('memory') !== undefined) limits.memory = parseSize(one('memory')!, '--memory');
   if (one('cpus') !== undefined) limits.cpus = parseNumber(one('cpus')!, '--cpus', false);
@@ -53,16 +44,11 @@ export function buildRunRequest(argv: string[]): Record<string, unknown> {
   return {
     image,
     command,
-    env,
+    ...processOptions(options),
     remove: one('rm') === 'true',
     ...(one('init') === 'true' ? { init: true } : {}),
-    ...(one('detach') === 'true' ? { detach: true } : {}),
-    ...(one('interactive') === 'true' ? { interactive: true } : {}),
-    ...(one('tty') === 'true' ? { tty: true } : {}),
     network: one('network') ?? one('net') ?? 'none',
     ...(one('entrypoint') !== undefined ? { entrypoint: one('entrypoint') } : {}),
-    ...(one('workdir') !== undefined ? { workdir: one('workdir') } : {}),
-    ...(one('user') !== undefined ? { user: one('user') } : {}),
     ...(one('hostname') !== undefined ? { hostname: one('hostname') } : {}),
     ...(one('name') !== undefined ? { name: one('name') } : {}),
     ...(Object.keys(limits).length ? { limits } : {}),
