@@ -1,5 +1,6 @@
 /* See attach.h. */
 #include "attach.h"
+#include "listen.h"
 #include "../util.h"
 
 #include <errno.h>
@@ -8,34 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 int attach_listen(struct attach *a, const char *name)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	memset(a, 0, sizeof *a);
-	a->listen_fd = -1;
-	if (strlen(name) >= sizeof sa.sun_path)
-		return nbx_fail("attach socket name too long: %s", name);
-	strcpy(sa.sun_path, name);
-	unlink(name);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return nbx_fail_errno("socket for %s", name);
-	/* umask, not chmod after bind: nobody else may connect in between */
-	mode_t old = umask(0177);
-	int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
-	umask(old);
-	if (rc < 0 || listen(fd, 8) < 0) {
-		nbx_fail_errno("listen on %s", name);
-		close(fd);
-		return -1;
-	}
-	a->listen_fd = fd;
-	return 0;
+	a->listen_fd = unix_listen(name, 8);
+	return a->listen_fd < 0 ? -1 : 0;
 }
 
 void attach_accept(struct attach *a)

@@ -1,5 +1,6 @@
 /* See console.h. */
 #include "console.h"
+#include "listen.h"
 #include "../util.h"
 
 #include <errno.h>
@@ -7,30 +8,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 int console_listen(const char *name)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (strlen(name) >= sizeof sa.sun_path)
-		return nbx_fail("console socket name too long: %s", name);
-	strcpy(sa.sun_path, name);
-	unlink(name);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return nbx_fail_errno("socket for %s", name);
-	mode_t old = umask(0177);
-	int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
-	umask(old);
-	if (rc < 0 || listen(fd, 1) < 0) {
-		nbx_fail_errno("listen on %s", name);
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return unix_listen(name, 1);
 }
 
 int console_receive(int listen_fd)
