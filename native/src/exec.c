@@ -12,6 +12,7 @@
 #include "seccomp.h"
 #include "pty.h"
 #include "spec.h"
+#include "supervise.h"
 #include "sync.h"
 #include "util.h"
 
@@ -42,13 +43,6 @@ static const struct {
 };
 #define NNS (sizeof ns_order / sizeof ns_order[0])
 
-static void set_error(struct nbx_result *r, int code, const char *stage, const char *msg)
-{
-	r->exit_code = code;
-	r->signal = 0;
-	r->stage = stage;
-	snprintf(r->error, sizeof r->error, "%s", msg);
-}
 
 /* Alive and not a zombie (a zombie has no namespaces left to join). */
 static int is_running(pid_t pid)
@@ -183,19 +177,13 @@ static void reap(pid_t pid)
 		;
 }
 
-static void kill_reap(pid_t pid)
-{
-	kill(pid, SIGKILL);
-	reap(pid);
-}
-
 /* GO to the joiner, then its PID or its error. Returns G's pid, or -1 with R set. */
 static pid_t start_joiner(pid_t c, int fd, const struct strv *cgroups, struct nbx_result *r)
 {
 	struct sync_msg m;
 	if (cgroup_join_dirs(c, cgroups) < 0 || sync_send(fd, SYNC_GO) < 0) {
-		set_error(r, 125, "setup", nbx_err);
-		kill_reap(c);
+		result_set_error(r, 125, "setup", nbx_err);
+		kill_and_reap(c);
 		return -1;
 	}
 	int got = sync_recv(fd, &m);
@@ -205,74 +193,15 @@ static pid_t start_joiner(pid_t c, int fd, const struct strv *cgroups, struct nb
 		if (sync_send(fd, SYNC_GO) == 0)
 			return g;
 		nbx_fail_errno("exec: start the process");
-		set_error(r, 125, "setup", nbx_err);
-		kill_reap(g);
+		result_set_error(r, 125, "setup", nbx_err);
+		kill_and_reap(g);
 		return -1;
 	}
 	if (got == 1 && m.kind == SYNC_ERR)
-		set_error(r, m.exit_code, "setup", m.msg);
+		result_set_error(r, m.exit_code, "setup", m.msg);
 	else
-		set_error(r, 125, "setup", "exec: the process joining the container exited without a word");
+		result_set_error(r, 125, "setup", "exec: the process joining the container exited without a word");
 	return -1;
-}
-
-/* Until G has exited: its setup messages, then signals to forward. As `run` waits for pid 1. */
-static void wait_process(pid_t g, int fd, int sigfd, const struct exec_opts *o, struct nbx_result *r)
-{
-	int sock_open = 1, acked = 0, status = 0;
-	struct sync_msg m;
-	for (;;) {
-		struct pollfd pfd[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
-		if (poll(pfd, sock_open ? 2 : 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			nbx_fail_errno("poll");
-			set_error(r, 125, "setup", nbx_err);
-			kill_reap(g);
-			return;
-		}
-		if (sock_open && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-			if (sync_recv(fd, &m) <= 0) {
-				sock_open = 0; /* exec'd, or gone */
-			} else if (m.kind == SYNC_ERR) {
-				set_error(r, m.exit_code, strcmp(m.stage, "exec") ? "setup" : "exec", m.msg);
-			} else if (m.kind == SYNC_READY) {
-				if (o->pid_file && pidfile_write(o->pid_file, g) < 0) {
-					set_error(r, 125, "setup", nbx_err);
-					kill_reap(g);
-					return;
-				}
-				acked = sync_send(fd, SYNC_ACK) == 0;
-			}
-		}
-		if (pfd[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sigfd, &si, sizeof si) != sizeof si)
-				continue;
-			if ((int)si.ssi_signo != SIGCHLD)
-				kill(g, (int)si.ssi_signo);
-			else if (waitpid(g, &status, WNOHANG) == g)
-				break;
-		}
-	}
-	/* An error sent just before exiting is still in the socket. */
-	while (sock_open) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		if (poll(&pfd, 1, 0) <= 0 || sync_recv(fd, &m) <= 0)
-			break;
-		if (m.kind == SYNC_ERR)
-			set_error(r, m.exit_code, strcmp(m.stage, "exec") ? "setup" : "exec", m.msg);
-	}
-	if (r->stage)
-		return;
-	if (WIFSIGNALED(status)) {
-		r->signal = WTERMSIG(status);
-		r->exit_code = 128 + r->signal;
-	} else if (!acked) {
-		set_error(r, 125, "setup", "the exec'd process exited during setup");
-	} else {
-		r->exit_code = WEXITSTATUS(status);
-	}
 }
 
 void exec_run(const struct nbx_spec *s, const struct exec_opts *o, struct nbx_result *r)
@@ -285,24 +214,24 @@ void exec_run(const struct nbx_spec *s, const struct exec_opts *o, struct nbx_re
 	/* Everything about the target is read now, from the host's view, before anything is joined. */
 	if (!is_running(o->target)) {
 		not_running(o->target);
-		set_error(r, 125, "setup", nbx_err);
+		result_set_error(r, 125, "setup", nbx_err);
 		return;
 	}
 	if (open_namespaces(o->target, nsfds) < 0 || cgroup_dirs_of(o->target, &cgroups) < 0 || !is_running(o->target)) {
 		/* Gone while we looked: say so, whatever failed (its fds may even be of a new process). */
 		if (!is_running(o->target))
 			not_running(o->target);
-		set_error(r, 125, "setup", nbx_err);
+		result_set_error(r, 125, "setup", nbx_err);
 		close_namespaces(nsfds);
 		return;
 	}
 	if (nsfds[0] < 0 && geteuid() != 0) {
-		set_error(r, 125, "setup", "exec: the container has no user namespace of its own: joining it needs root");
+		result_set_error(r, 125, "setup", "exec: the container has no user namespace of its own: joining it needs root");
 		close_namespaces(nsfds);
 		return;
 	}
 	if (pty_prepare(s, o->console_socket) < 0 || sync_pair(sv) < 0) {
-		set_error(r, 125, "setup", nbx_err);
+		result_set_error(r, 125, "setup", nbx_err);
 		close_namespaces(nsfds);
 		return;
 	}
@@ -312,14 +241,14 @@ void exec_run(const struct nbx_spec *s, const struct exec_opts *o, struct nbx_re
 		sigaddset(&mask, forwarded[i]);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (sigfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
 		nbx_fail_errno("signalfd");
-		set_error(r, 125, "setup", nbx_err);
+		result_set_error(r, 125, "setup", nbx_err);
 		close_namespaces(nsfds);
 		return;
 	}
 	pid_t c = fork();
 	if (c < 0) {
 		nbx_fail_errno("fork");
-		set_error(r, 125, "setup", nbx_err);
+		result_set_error(r, 125, "setup", nbx_err);
 		close_namespaces(nsfds);
 		return;
 	}
@@ -333,7 +262,7 @@ void exec_run(const struct nbx_spec *s, const struct exec_opts *o, struct nbx_re
 	close_namespaces(nsfds);
 	pid_t g = start_joiner(c, sv[0], &cgroups, r);
 	if (g > 0)
-		wait_process(g, sv[0], sigfd, o, r);
+		supervise(g, sv[0], sigfd, o->pid_file, "the exec'd process", r);
 	close(sv[0]);
 	close(sigfd);
 }

@@ -214,7 +214,7 @@ int keeper_main(int argc, char **argv)
 	if (ok) {
 		char line[64];
 		int n = snprintf(line, sizeof line, "%d %llu\n", (int)pid, start);
-		if (write_file_atomic(pid_file, line, (size_t)n) < 0)
+		if (write_file_atomic(pid_file, line, (size_t)n, false) < 0)
 			ok = 0;
 	}
 	if (!ok) {

@@ -14,6 +14,7 @@
 #include "pty.h"
 #include "rootfs.h"
 #include "spec.h"
+#include "supervise.h"
 #include "sync.h"
 #include "util.h"
 
@@ -41,31 +42,6 @@ static pid_t clone_child(int flags)
 	return (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
-static void set_error(struct nbx_result *r, int code, const char *stage, const char *msg)
-{
-	r->exit_code = code;
-	r->signal = 0;
-	r->stage = stage;
-	snprintf(r->error, sizeof r->error, "%s", msg);
-}
-
-static void from_wait_status(struct nbx_result *r, int st)
-{
-	if (WIFSIGNALED(st)) {
-		r->signal = WTERMSIG(st);
-		r->exit_code = 128 + r->signal;
-	} else {
-		r->exit_code = WEXITSTATUS(st);
-	}
-}
-
-/* Kills and reaps a child whose setup we abandon. */
-static void kill_child(pid_t pid)
-{
-	kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-}
 
 static void run(const struct nbx_spec *s, const struct run_opts *o, struct nbx_result *r, struct fuse_overlay *fo)
 {
@@ -74,12 +50,12 @@ static void run(const struct nbx_spec *s, const struct run_opts *o, struct nbx_r
 	int sv[2], sigfd;
 
 	if (pty_prepare(s, o->console_socket) < 0) {
-		set_error(r, 125, "setup", nbx_err);
+		result_set_error(r, 125, "setup", nbx_err);
 		return;
 	}
 	/* Before anything is created: a missing fuse-overlayfs is the caller's to fix. */
 	if (rootfs_is_fuse(s) && fuse_overlay_find(fo) < 0) {
-		set_error(r, 125, "setup", nbx_err);
+		result_set_error(r, 125, "setup", nbx_err);
 		return;
 	}
 	sigemptyset(&mask);
@@ -87,19 +63,19 @@ static void run(const struct nbx_spec *s, const struct run_opts *o, struct nbx_r
 	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
 		sigaddset(&mask, forwarded[i]);
 	if (ns_plan_make(s, &plan) < 0 || sync_pair(sv) < 0 || ns_join_paths(s) < 0) {
-		set_error(r, 125, "setup", nbx_err);
+		result_set_error(r, 125, "setup", nbx_err);
 		return;
 	}
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (sigfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
 		nbx_fail_errno("signalfd");
-		set_error(r, 125, "setup", nbx_err);
+		result_set_error(r, 125, "setup", nbx_err);
 		return;
 	}
 
 	pid_t pid = clone_child(plan.clone_flags);
 	if (pid < 0) {
 		nbx_fail_errno("clone (namespaces: 0x%x)", plan.clone_flags);
-		set_error(r, 125, "setup", nbx_err);
+		result_set_error(r, 125, "setup", nbx_err);
 		return;
 	}
 	if (pid == 0) {
@@ -118,73 +94,16 @@ static void run(const struct nbx_spec *s, const struct run_opts *o, struct nbx_r
 	if (((plan.new_mask & CLONE_NEWUSER) && idmap_apply(pid, s) < 0) || cgroup_place(pid, s) < 0 ||
 	    oom_score_set(pid, s) < 0 || (rootfs_is_fuse(s) && fuse_overlay_start(fo, s, pid, plan.userns) < 0) ||
 	    sync_send(fd, SYNC_GO) < 0) {
-		set_error(r, 125, "setup", nbx_err);
-		kill_child(pid);
+		result_set_error(r, 125, "setup", nbx_err);
+		kill_and_reap(pid);
 		close(fd);
 		return;
 	}
 
 	/* Setup phase and life: messages until EOF (exec done), signals throughout. */
-	int sock_open = 1, acked = 0, status = 0, have_status = 0;
-	struct sync_msg m;
-	while (!have_status) {
-		struct pollfd pfd[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
-		if (poll(pfd, sock_open ? 2 : 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			nbx_fail_errno("poll");
-			set_error(r, 125, "setup", nbx_err);
-			kill_child(pid);
-			return;
-		}
-		if (sock_open && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-			int got = sync_recv(fd, &m);
-			if (got <= 0) {
-				sock_open = 0; /* exec succeeded, or the child is gone */
-				close(fd);
-			} else if (m.kind == SYNC_ERR) {
-				set_error(r, m.exit_code, strcmp(m.stage, "exec") ? "setup" : "exec", m.msg);
-			} else if (m.kind == SYNC_READY) {
-				if (o->pid_file && pidfile_write(o->pid_file, pid) < 0) {
-					set_error(r, 125, "setup", nbx_err);
-					kill_child(pid);
-					close(fd);
-					return;
-				}
-				acked = sync_send(fd, SYNC_ACK) == 0;
-			}
-		}
-		if (pfd[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sigfd, &si, sizeof si) != sizeof si)
-				continue;
-			if ((int)si.ssi_signo != SIGCHLD) {
-				kill(pid, (int)si.ssi_signo);
-				continue;
-			}
-			/* SIGCHLD: only the container's exit matters (newuidmap is reaped where run). */
-			if (waitpid(pid, &status, WNOHANG) == pid)
-				have_status = 1;
-		}
-	}
-	/* The child may have sent its error just before exiting: read what is left. */
-	while (sock_open) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		if (poll(&pfd, 1, 0) <= 0 || sync_recv(fd, &m) <= 0)
-			break;
-		if (m.kind == SYNC_ERR)
-			set_error(r, m.exit_code, strcmp(m.stage, "exec") ? "setup" : "exec", m.msg);
-	}
-	if (sock_open)
-		close(fd);
+	supervise(pid, fd, sigfd, o->pid_file, "the container process", r);
+	close(fd);
 	close(sigfd);
-	if (r->stage)
-		return; /* the child reported why it exited */
-	from_wait_status(r, status);
-	if (!acked && !WIFSIGNALED(status)) {
-		/* Exited before exec without a word: should not happen, but never report success. */
-		set_error(r, 125, "setup", "the container process exited during setup");
-	}
 }
 
 void runtime_run(const struct nbx_spec *s, const struct run_opts *o, struct nbx_result *r)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-int write_file_atomic(const char *path, const char *data, size_t len)
+int write_file_atomic(const char *path, const char *data, size_t len, bool durable)
 {
 	char *dcopy = xstrdup(path), *bcopy = xstrdup(path);
 	char *tmp = xasprintf("%s/.%s.%d.tmp", dirname(dcopy), basename(bcopy), (int)getpid());
@@ -20,7 +20,7 @@ int write_file_atomic(const char *path, const char *data, size_t len)
 		nbx_fail_errno("write %s", path);
 		goto out;
 	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
 		nbx_fail_errno("write %s", tmp);
 		close(fd);
 		unlink(tmp);
@@ -37,6 +37,15 @@ out:
 	free(dcopy);
 	free(bcopy);
 	return rc;
+}
+
+void result_set_error(struct nbx_result *r, int code, const char *stage, const char *msg)
+{
+	r->exit_code = code;
+	r->signal = 0;
+	r->stage = stage;
+	if (msg != r->error)
+		snprintf(r->error, sizeof r->error, "%s", msg);
 }
 
 /* jansson refuses invalid UTF-8 (a path in an error may have any bytes): replace those bytes. */
@@ -71,7 +80,7 @@ int status_write(const char *path, const struct nbx_result *r)
 	size_t len = strlen(text);
 	char *line = xasprintf("%s\n", text);
 	free(text);
-	int rc = write_file_atomic(path, line, len + 1);
+	int rc = write_file_atomic(path, line, len + 1, false);
 	free(line);
 	return rc;
 }
@@ -80,5 +89,5 @@ int pidfile_write(const char *path, pid_t pid)
 {
 	char buf[24];
 	int n = snprintf(buf, sizeof buf, "%d", (int)pid);
-	return write_file_atomic(path, buf, (size_t)n);
+	return write_file_atomic(path, buf, (size_t)n, false);
 }

@@ -4,6 +4,7 @@
 
 #include "util.h"
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct nbx_result {
@@ -13,8 +14,13 @@ struct nbx_result {
 	char error[NBX_ERRLEN];
 };
 
-/* Writes DATA to PATH atomically: a temporary file in the same directory, fsync, rename. */
-int write_file_atomic(const char *path, const char *data, size_t len);
+/* Writes DATA to PATH atomically: a temporary file in the same directory, renamed. DURABLE: fsync'd
+ * first, for a record that must outlive a crash of the machine (exit.json); a pid or a status
+ * read at once by the caller means nothing after a reboot, and an fsync costs milliseconds. */
+int write_file_atomic(const char *path, const char *data, size_t len, bool durable);
+
+/* R becomes a failure of STAGE ("setup" or "exec") with exit code CODE and MSG. */
+void result_set_error(struct nbx_result *r, int code, const char *stage, const char *msg);
 
 /* {"exitCode":N[,"signal":S]} or {"exitCode":N,"error":"...","stage":"..."} */
 int status_write(const char *path, const struct nbx_result *r);

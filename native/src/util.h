@@ -39,4 +39,7 @@ void cloexec_fds_from(int first);
  */
 void signals_reset(void);
 
+/* SIGKILL to PID, our child, and its exit collected. */
+void kill_and_reap(pid_t pid);
+
 #endif

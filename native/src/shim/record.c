@@ -169,7 +169,7 @@ char *shim_exit_write(const struct shim_exit *e)
 	}
 	char *line = xasprintf("%s\n", text);
 	free(text);
-	if (write_file_atomic("exit.json", line, strlen(line)) < 0) {
+	if (write_file_atomic("exit.json", line, strlen(line), true) < 0) {
 		free(line);
 		return NULL;
 	}
