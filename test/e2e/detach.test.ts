@@ -3,7 +3,7 @@
  * five services, the container runs on; the services come back (the CLI starts them), `ps` shows
  * it Up, `stop` ends it within its grace, `rm` leaves nothing. As root and rootless.
  */
-import test, { type ExecutionContext } from 'ava';
+import { type ExecutionContext } from 'ava';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eachInstance } from '../helpers/each-instance.js';

@@ -3,7 +3,6 @@
  * endpoint while a container runs (the `nestbox exec` verb needs detached containers: until
  * then, this is how the pattern is exercised). Root and rootless.
  */
-import test, { type ExecutionContext } from 'ava';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { NAMESPACE } from '../../lib/contracts/patterns.js';

@@ -5,7 +5,6 @@
  * stdin; `exec` with -e/-w/-u and docker's exit codes, and exec -it / -i / -d under a shim of
  * their own. As root and rootless.
  */
-import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';

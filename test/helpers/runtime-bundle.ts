@@ -21,12 +21,9 @@ import {
   readFileSync,
   readlinkSync,
   rmSync,
-  rmdirSync,
-  statfsSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { release } from 'node:os';
 import { join } from 'node:path';
 import { scaled } from './time.js';
 import { isRoot, projectRoot, rootlessUnavailable, stageProject, TEST_USER, unstage, userIds } from './host.js';

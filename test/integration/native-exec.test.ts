@@ -8,62 +8,24 @@ import { existsSync, lchownSync, mkdirSync, readFileSync, rmdirSync, symlinkSync
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import {
-  type Bundle, type Config, type Mode, asUser, both, nsLink, finish, makeBundle, readPid, registerRuntimeHooks, removeBundle, runtimeBin, start, testUser, waitFor,
+  type Bundle, type Config, type Mode, asUser, both, nsLink, registerRuntimeHooks, runtimeBin, testUser, waitFor,
 } from '../helpers/runtime-bundle.js';
 import { startWithConsole } from '../helpers/console.js';
+import { type ExecResult, runningContainer, runtimeExec } from '../helpers/runtime-exec.js';
 registerRuntimeHooks();
-
-interface ExecResult { code: number | null; stdout: string; stderr: string; status?: Record<string, unknown> }
 
 /** A container running `sh -c SCRIPT` (default: mark a file, then sleep); its pid 1 once set up. */
 const SLEEPER = 'echo mark > /tmp/mark; exec sleep 60';
 
-async function container(t: ExecutionContext, mode: Mode, edit?: (c: Config, b: Bundle) => void, script = SLEEPER): Promise<{ b: Bundle; pid: number }> {
-  const b = makeBundle(mode, ['sh', '-c', script], (c, bb) => {
+function container(t: ExecutionContext, mode: Mode, edit?: (c: Config, b: Bundle) => void, script = SLEEPER): Promise<{ b: Bundle; pid: number }> {
+  return runningContainer(t, mode, ['sh', '-c', script], (c, bb) => {
     symlinkSync('busybox', join(bb.lower, 'bin', 'tty'));
     symlinkSync('busybox', join(bb.lower, 'bin', 'readlink'));
     edit?.(c, bb);
-  });
-  const child = start(b);
-  const done = finish(b, child);
-  t.teardown(async () => {
-    child.kill('SIGKILL');
-    await done;
-    removeBundle(b);
-  });
-  const pid = await waitFor('the container pid', () => readPid(b));
-  // Wait until the command runs (the pid file comes just before its exec).
-  if (script === SLEEPER) await waitFor('the container running its command', () => (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep' ? true : undefined));
-  return { b, pid };
+  }, script === SLEEPER ? 'sleep' : undefined);
 }
 
-/** `exec --pid PID` as MODE's user with a process.json (or `-- CMD` when PROCESS is an array). */
-function exec(b: Bundle, pid: number, process: Record<string, unknown> | string[], extra: string[] = []): Promise<ExecResult> {
-  const status = join(b.base, 'exec-status.json');
-  const args = [runtimeBin(b.mode), 'exec', '--pid', String(pid), '--status-file', status, ...extra];
-  if (Array.isArray(process)) {
-    if (process.length) args.push('--', ...process);
-  } else {
-    const file = join(b.base, 'process.json');
-    writeFileSync(file, JSON.stringify(process));
-    if (b.mode === 'rootless') lchownSync(file, testUser().uid, testUser().gid);
-    args.splice(2, 0, '--process', file);
-  }
-  const cmd = asUser(b.mode, args);
-  const child = spawn(cmd[0], cmd.slice(1), { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const r: ExecResult = { code, stdout, stderr };
-      if (existsSync(status)) r.status = JSON.parse(readFileSync(status, 'utf8'));
-      resolve(r);
-    });
-  });
-}
+const exec = runtimeExec;
 
 const why = (r: ExecResult) => `${r.stderr} ${JSON.stringify(r.status)}`;
 

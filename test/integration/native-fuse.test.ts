@@ -3,13 +3,13 @@
  * kernels without overlay in a user namespace) and its probe `nestbox-runtime check overlay`,
  * as root and as the unprivileged test user.
  */
-import test, { type ExecutionContext } from 'ava';
+import { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, readFileSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import {
-  type Config, type Bundle, registerRuntimeHooks, makeBundle, removeBundle, start, finish, run, waitFor, readPid, assertNoHostMounts, both, runIn, checkOverlay,
+  type Config, type Bundle, registerRuntimeHooks, makeBundle, removeBundle, start, finish, waitFor, readPid, assertNoHostMounts, both, runIn, checkOverlay,
   nsLink,
 } from '../helpers/runtime-bundle.js';
 registerRuntimeHooks();

@@ -15,9 +15,8 @@
  *  - rootless, everything belongs to the test user (container root = that user), and the runtime
  *    is the staged copy, run through setpriv.
  */
-import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type Mode, ROOT_SUBID, ROOTLESS_SUBID, registerRuntimeHooks, testUser, makeBundle, removeBundle, start, finish, run, waitFor, readPid, assertNoHostMounts, both, runIn,

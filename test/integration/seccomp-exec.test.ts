@@ -2,61 +2,31 @@
  * The seccomp filter covers every process of a container: its init (io.nestbox.init) and what
  * `nestbox-runtime exec --config` starts in it later, as root and rootless.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, lchownSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lchownSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import {
-  type Bundle, type Config, type Mode, asUser, both, finish, makeBundle, readPid, registerRuntimeHooks, removeBundle, runIn, runtimeBin,
-  serviceProfile, start, testUser, waitFor,
+  type Bundle, type Config, type Mode, both, registerRuntimeHooks, runIn,
+  serviceProfile, testUser,
 } from '../helpers/runtime-bundle.js';
 import { installProbe, registerProbeHooks } from '../helpers/probe.js';
+import { runningContainer, runtimeExec } from '../helpers/runtime-exec.js';
 registerRuntimeHooks();
 registerProbeHooks();
 
-interface ExecResult { code: number | null; stdout: string; stderr: string; status?: Record<string, unknown> }
-
 /** A service-profile container running sleep; its pid 1 once the command runs. */
-async function sleeper(t: ExecutionContext, mode: Mode, edit?: (c: Config) => void): Promise<{ b: Bundle; pid: number }> {
-  const b = makeBundle(mode, ['sleep', '60'], (c, bb) => {
+function sleeper(t: ExecutionContext, mode: Mode, edit?: (c: Config) => void): Promise<{ b: Bundle; pid: number }> {
+  return runningContainer(t, mode, ['sleep', '60'], (c, bb) => {
     serviceProfile(c);
     installProbe(bb.lower);
     symlinkSync('busybox', join(bb.lower, 'bin', 'grep'));
     edit?.(c);
-  });
-  const child = start(b);
-  const done = finish(b, child);
-  t.teardown(async () => {
-    child.kill('SIGKILL');
-    await done;
-    removeBundle(b);
-  });
-  const pid = await waitFor('the container pid', () => readPid(b));
-  await waitFor('the container running sleep', () => (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep' ? true : undefined));
-  return { b, pid };
+  }, 'sleep');
 }
 
 /** `exec --pid PID --process FILE [EXTRA]` as MODE's user. */
-function exec(b: Bundle, pid: number, args: string[], extra: string[]): Promise<ExecResult> {
-  const status = join(b.base, 'exec-status.json');
-  const file = join(b.base, 'process.json');
-  writeFileSync(file, JSON.stringify({ args, env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 }, noNewPrivileges: true }));
-  if (b.mode === 'rootless') lchownSync(file, testUser().uid, testUser().gid);
-  const cmd = asUser(b.mode, [runtimeBin(b.mode), 'exec', '--pid', String(pid), '--process', file, '--status-file', status, ...extra]);
-  const child = spawn(cmd[0], cmd.slice(1), { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const r: ExecResult = { code, stdout, stderr };
-      if (existsSync(status)) r.status = JSON.parse(readFileSync(status, 'utf8'));
-      resolve(r);
-    });
-  });
-}
+const exec = (b: Bundle, pid: number, args: string[], extra: string[]) =>
+  runtimeExec(b, pid, { args, env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 }, noNewPrivileges: true }, extra);
 
 const CHECK = ['sh', '-c', 'grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status; probe keyctl'];
 const flat = (s: string) => s.replace(/[ \t]+/g, ' ');

@@ -6,9 +6,8 @@
  */
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import test from 'ava';
 import {
-  type Config, type Mode, registerRuntimeHooks, both, runIn, serviceProfile, makeBundle, removeBundle, rootlessReason, start, finish,
+  type Config, type Mode, registerRuntimeHooks, both, runIn, serviceProfile,
 } from '../helpers/runtime-bundle.js';
 import { installProbe, registerProbeHooks } from '../helpers/probe.js';
 import { scaled } from '../helpers/time.js';
