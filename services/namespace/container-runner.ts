@@ -8,12 +8,11 @@ import { DataLayout } from '../../lib/data-layout.js';
 import { NestboxError } from '../../lib/errors.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { writeJsonAtomic } from '../../lib/atomic-file.js';
 import { join } from 'node:path';
 import type { ExecContainerDto, ExecStartDto, RunContainerDto } from '../../lib/contracts/namespace.dto.js';
 import type { ExitStatus, IdMapInfo, ProcessStateReply } from '../../lib/contracts/types.js';
 import { AttachConnection, type ShimExit } from './attach-client.js';
-import { ExecProcess, execProcessSpec, type OciProcess } from './exec-process.js';
+import { ExecProcess, execProcessSpec, writeProcessFile, type OciProcess } from './exec-process.js';
 import { hostIdMaps } from './id-maps.js';
 import { buildSpec, withTerm, writeBundle } from './oci-bundle.js';
 import type { OverlayChoice } from './overlay-driver.js';
@@ -123,7 +122,7 @@ export class ContainerRunner {
     try {
       const spec = execProcessSpec(t.process, req);
       const terminal = req.terminal === true;
-      writeJsonAtomic(processFile, { ...spec, terminal, env: withTerm(spec.env ?? [], terminal) }, { mode: 0o600 });
+      writeProcessFile(processFile, { ...spec, terminal, env: withTerm(spec.env ?? [], terminal) });
       await launchShim(this.bins.shim, {
         containerId: req.containerId, containerDir: execDir, bundleDir: join(t.dir, 'bundle'), runtime: this.bins.runtime,
         cgroupPaths: [], waitAttach: attach, stdin: attach && req.stdin === true, terminal: req.terminal === true,

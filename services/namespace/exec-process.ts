@@ -4,9 +4,8 @@
  * of the container's pid 1, its output as chunks, its exit status from the status file.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../../lib/atomic-file.js';
 import { nativeBin } from '../../lib/paths.js';
 import type { ExecContainerDto } from '../../lib/contracts/namespace.dto.js';
 import type { ExitStatus } from '../../lib/contracts/types.js';
@@ -30,6 +29,15 @@ export function execProcessSpec(container: OciProcess, req: ExecContainerDto): O
   };
 }
 
+/**
+ * The process file the runtime reads as it starts: a new file (never a link planted by someone),
+ * not fsync'd nor renamed into place, as nothing reads it before it is whole and it means nothing
+ * after a crash; an fsync here was a millisecond or more of every exec.
+ */
+export function writeProcessFile(file: string, process: OciProcess): void {
+  writeFileSync(file, JSON.stringify(process), { mode: 0o600, flag: 'wx' });
+}
+
 let sequence = 0;
 
 export class ExecProcess {
@@ -39,7 +47,7 @@ export class ExecProcess {
     const name = `exec-${globalThis.process.pid}-${++sequence}`;
     const processFile = join(containerDir, `${name}.json`);
     const statusFile = join(containerDir, `${name}.status.json`);
-    writeJsonAtomic(processFile, process, { mode: 0o600 });
+    writeProcessFile(processFile, process);
     const child = spawn(
       nativeBin('nestbox-runtime'),
       // --config: the container's seccomp filter, which a process.json does not carry
