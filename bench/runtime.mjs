@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The native runtime alone (no services), side by side with the tools that do the same job, in
 // one run: start-to-exit of `true` in a fresh user+pid+mount+uts+ipc+net+cgroup namespace set.
-//   - nestbox-runtime: the bundle the namespace service writes (overlay root, pivot_root, /proc,
-//     /dev, /sys, masks, capabilities, seccomp), without cgroups;
+//   - nestbox-runtime: the bundle the namespace service writes for `run --rm` (overlay root with
+//     `volatile`, pivot_root, /proc, /dev, /sys, masks, capabilities, seccomp), without cgroups;
+//     and the same for a kept container (no --rm: overlay syncs the upper's filesystem at the end);
 //   - unshare(1) with the same namespaces (no root change, no mounts: the floor), and rootless
 //     also with --map-auto (the subordinate ranges through newuidmap, as ours maps them);
 //   - bwrap and runc where installed (runc as the unprivileged user: as root on a v1 host it
@@ -95,6 +96,8 @@ async function makeBundles(base) {
     process: { args: ['/bin/true'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0 },
     rootfs: { lowerDirs: [lower], upperDir: dirs.upper, workDir: dirs.work, mergedDir: dirs.merged },
     hostname: 'bench', mounts: [], cgroupPaths: [], network: 'none',
+    // as `run --rm` mounts it: the upper dir goes with the container, overlay skips its syncs
+    volatile: true,
   };
   // the compiled filter is cached as the services cache it (their runtime dir), here in the
   // bench's own directory so that nothing is left behind
@@ -108,12 +111,14 @@ async function makeBundles(base) {
   const noFilterSpec = buildSpec(req, ids, 'kernel', cache);
   delete noFilterSpec.linux.seccomp;
   const noFilter = writeBundle(join(base, 'no-seccomp'), noFilterSpec);
+  // a kept container (run without --rm): overlay syncs the upper dir's filesystem at the end
+  const kept = writeBundle(join(base, 'kept'), buildSpec({ ...req, volatile: false }, ids, 'kernel', cache));
   const runcSpec = buildSpec(req, ids, 'kernel', cache);
   delete runcSpec.annotations;
   runcSpec.root = { path: lower, readonly: true };
   runcSpec.linux.namespaces = runcSpec.linux.namespaces.filter((n) => n.type !== 'cgroup');
   const runcBundle = writeBundle(join(base, 'runc'), runcSpec);
-  return { ours, noCache, noFilter, runcBundle, lower };
+  return { ours, noCache, noFilter, kept, runcBundle, lower };
 }
 
 async function measure(label) {
@@ -121,7 +126,7 @@ async function measure(label) {
   chmodSync(base, 0o755);
   const rows = [];
   try {
-    const { ours, noCache, noFilter, runcBundle, lower } = await makeBundles(base);
+    const { ours, noCache, noFilter, kept, runcBundle, lower } = await makeBundles(base);
     const cmds = [['unshare (namespaces only)', ['unshare', ...NAMESPACES, 'true']]];
     // An unprivileged user's full range goes through newuidmap/newgidmap (two setuid execs), as
     // ours does; root writes its maps itself. (As root, unshare --map-auto picks a wrong range.)
@@ -133,6 +138,7 @@ async function measure(label) {
     cmds.push(['nestbox-runtime run', [runtime, 'run', '--bundle', ours, 'bench']]);
     cmds.push(['  compiling seccomp each run', [runtime, 'run', '--bundle', noCache, 'bench']]);
     cmds.push(['  without seccomp', [runtime, 'run', '--bundle', noFilter, 'bench']]);
+    cmds.push(['  kept upper (no --rm)', [runtime, 'run', '--bundle', kept, 'bench']]);
     const notes = [];
     const bwrap = which('bwrap');
     if (bwrap) {

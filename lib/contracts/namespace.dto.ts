@@ -56,6 +56,9 @@ export class RunContainerDto {
   /** the container's stdin is a pipe fed by attach clients */
   @IsOptional() @IsBoolean() stdin?: boolean;
 
+  /** run --rm: the upper dir goes with the container, so overlay may skip syncing it (volatile) */
+  @IsOptional() @IsBoolean() volatile?: boolean;
+
   /** start (detached): the shim holds the output until a client attaches; the reply names the socket */
   @IsOptional() @IsBoolean() attach?: boolean;
 }

@@ -69,8 +69,11 @@ static int overlay_mount(const struct nbx_spec *s)
 	/*
 	 * userxattr: we are in a user namespace (always, also as root), where overlay may only use
 	 * user.overlay.* xattrs for whiteouts/opaque dirs (kernel >= 5.11).
+	 * volatile (an upper thrown away with the container, as podman does for --rm): without it the
+	 * overlay's end syncs the whole filesystem that holds the upper dir, which under other I/O
+	 * was most of the cost of a short run (35 ms against 16 ms on a loaded machine).
 	 */
-	char *opts = rootfs_overlay_options(s, ",userxattr");
+	char *opts = rootfs_overlay_options(s, s->ov_upper && s->ov_volatile ? ",userxattr,volatile" : ",userxattr");
 	if (!opts)
 		return -1;
 	/* The kernel takes one page of options. */

@@ -14,6 +14,8 @@
 #define ANN_OVERLAY_UPPER "io.nestbox.overlay.upperdir"
 #define ANN_OVERLAY_WORK "io.nestbox.overlay.workdir"
 #define ANN_OVERLAY_DRIVER "io.nestbox.overlay.driver"
+/* "true": the upper dir is thrown away with the container (run --rm): overlay's volatile option */
+#define ANN_OVERLAY_VOLATILE "io.nestbox.overlay.volatile"
 #define ANN_CGROUP_PATHS "io.nestbox.cgroup.paths"
 #define ANN_INIT "io.nestbox.init"
 /* a directory of compiled seccomp filters (seccomp_cache.h) */
@@ -101,6 +103,7 @@ struct nbx_spec {
 	/* annotations */
 	char *ov_lower, *ov_upper, *ov_work;
 	bool ov_fuse; /* io.nestbox.overlay.driver "fuse": fuse-overlayfs instead of the kernel's overlay */
+	bool ov_volatile; /* io.nestbox.overlay.volatile: no sync of the upper dir's filesystem */
 	struct strv cgroup_paths;
 	bool init; /* io.nestbox.init "true": pid 1 is the runtime's init, the command its child (init.h) */
 };

@@ -153,7 +153,7 @@ int parse_linux(json_t *root, struct nbx_spec *s)
 int parse_annotations(json_t *root, struct nbx_spec *s)
 {
 	json_t *a = json_object_get(root, "annotations");
-	char *cg = NULL, *driver = NULL, *init = NULL, *cache = NULL;
+	char *cg = NULL, *driver = NULL, *init = NULL, *cache = NULL, *vol = NULL;
 	s->cgroup_paths.v = xcalloc(1, sizeof(char *));
 	if (!a || json_is_null(a))
 		return 0;
@@ -165,8 +165,15 @@ int parse_annotations(json_t *root, struct nbx_spec *s)
 	    get_string(a, ANN_OVERLAY_DRIVER, "annotations." ANN_OVERLAY_DRIVER, &driver) < 0 ||
 	    get_string(a, ANN_CGROUP_PATHS, "annotations." ANN_CGROUP_PATHS, &cg) < 0 ||
 	    get_string(a, ANN_INIT, "annotations." ANN_INIT, &init) < 0 ||
-	    get_string(a, ANN_SECCOMP_CACHE, "annotations." ANN_SECCOMP_CACHE, &cache) < 0)
+	    get_string(a, ANN_SECCOMP_CACHE, "annotations." ANN_SECCOMP_CACHE, &cache) < 0 ||
+	    get_string(a, ANN_OVERLAY_VOLATILE, "annotations." ANN_OVERLAY_VOLATILE, &vol) < 0)
 		return -1;
+	if (vol) {
+		if (strcmp(vol, "true") && strcmp(vol, "false"))
+			return nbx_fail("config.json: annotations: %s: \"%.64s\" must be true or false", ANN_OVERLAY_VOLATILE, vol);
+		s->ov_volatile = !strcmp(vol, "true");
+		free(vol);
+	}
 	if (cache) {
 		if (cache[0] != '/')
 			return nbx_fail("config.json: annotations: %s: \"%.64s\" is not an absolute path", ANN_SECCOMP_CACHE, cache);

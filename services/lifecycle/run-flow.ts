@@ -90,6 +90,7 @@ export class RunFlow {
         network: req.network,
         ...(req.init ? { init: true } : {}),
         ...(req.tty ? { terminal: true } : {}),
+        ...(req.remove ? { volatile: true } : {}),
         ...(req.interactive ? { stdin: true } : {}),
       };
       const attached = !req.detach && (req.tty === true || req.interactive === true);

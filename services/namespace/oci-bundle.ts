@@ -77,6 +77,7 @@ export function buildSpec(
       'io.nestbox.overlay.upperdir': req.rootfs.upperDir,
       'io.nestbox.overlay.workdir': req.rootfs.workDir,
       'io.nestbox.overlay.driver': overlayDriver,
+      ...(req.volatile && overlayDriver === 'kernel' ? { 'io.nestbox.overlay.volatile': 'true' } : {}),
       ...(req.cgroupPaths.length ? { 'io.nestbox.cgroup.paths': req.cgroupPaths.join(':') } : {}),
       ...(req.init ? { 'io.nestbox.init': 'true' } : {}),
       'io.nestbox.seccomp.cache': seccompCache,

@@ -46,7 +46,7 @@ test('an invalid override becomes an error for every run, logged once', (t) => {
   t.is(describeChoice(interpretProbe(kernel)), 'overlay driver: kernel (probed: the kernel overlay works in a user namespace)');
 });
 
-test('the bundle carries the driver annotation', (t) => {
+test('the bundle carries the driver annotation, and volatile for a run --rm on the kernel overlay only', (t) => {
   const req = {
     containerId: 'c1',
     process: { args: ['true'], env: [], cwd: '/', uid: 0, gid: 0 },
@@ -59,5 +59,8 @@ test('the bundle carries the driver annotation', (t) => {
   for (const driver of ['kernel', 'fuse'] as const) {
     const spec = buildSpec(req, ids, driver) as { annotations: Record<string, string> };
     t.is(spec.annotations['io.nestbox.overlay.driver'], driver);
+    t.is(spec.annotations['io.nestbox.overlay.volatile'], undefined);
+    const rm = buildSpec({ ...req, volatile: true } as RunContainerDto, ids, driver) as { annotations: Record<string, string> };
+    t.is(rm.annotations['io.nestbox.overlay.volatile'], driver === 'kernel' ? 'true' : undefined);
   }
 });
