@@ -57,10 +57,10 @@ test('the bundle carries the driver annotation, and volatile for a run --rm on t
   } as unknown as RunContainerDto;
   const ids = { uidMappings: [], gidMappings: [], rootUid: 0, rootGid: 0 };
   for (const driver of ['kernel', 'fuse'] as const) {
-    const spec = buildSpec(req, ids, driver) as { annotations: Record<string, string> };
+    const spec = buildSpec(req, ids, driver) as { annotations: Record<string, string | undefined> };
     t.is(spec.annotations['io.nestbox.overlay.driver'], driver);
     t.is(spec.annotations['io.nestbox.overlay.volatile'], undefined);
-    const rm = buildSpec({ ...req, volatile: true } as RunContainerDto, ids, driver) as { annotations: Record<string, string> };
+    const rm = buildSpec({ ...req, volatile: true } as RunContainerDto, ids, driver) as { annotations: Record<string, string | undefined> };
     t.is(rm.annotations['io.nestbox.overlay.volatile'], driver === 'kernel' ? 'true' : undefined);
   }
 });
