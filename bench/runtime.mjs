@@ -57,9 +57,11 @@ function once(argv) {
  * take turns (A B C A B C ...) so that load on a shared machine hits all of them alike.
  */
 function timeAll(cmds) {
-  for (const [, argv] of cmds) once(argv);
+  // argv may be made per run (i: -1 for the warm-up), untimed
+  const argvOf = (argv, i) => (typeof argv === 'function' ? argv(i) : argv);
+  for (const [, argv] of cmds) once(argvOf(argv, -1));
   const ms = cmds.map(() => []);
-  for (let i = 0; i < RUNS; i++) cmds.forEach(([, argv], k) => ms[k].push(once(argv)));
+  for (let i = 0; i < RUNS; i++) cmds.forEach(([, argv], k) => ms[k].push(once(argvOf(argv, i))));
   return new Map(cmds.map(([name], k) => [name, median(ms[k])]));
 }
 
@@ -85,16 +87,21 @@ async function makeBundles(base) {
   const ids = hostIdMaps();
   const lower = join(base, 'lower');
   makeRootfs(lower, process.getuid() === 0 ? { uid: ids.rootUid, gid: ids.rootGid } : undefined);
-  const dirs = {};
-  for (const d of ['upper', 'work', 'merged']) {
-    dirs[d] = join(base, d);
-    mkdirSync(dirs[d]);
-    if (process.getuid() === 0) chownSync(dirs[d], ids.rootUid, ids.rootGid);
-  }
+  // each bundle its own upper/work/merged: after a volatile mount the kernel refuses a
+  // non-volatile one of the same work dir (work/work/incompat/volatile)
+  const rootfs = (name) => {
+    const dirs = {};
+    for (const d of ['upper', 'work', 'merged']) {
+      dirs[d] = join(base, `${name}-${d}`);
+      mkdirSync(dirs[d]);
+      if (process.getuid() === 0) chownSync(dirs[d], ids.rootUid, ids.rootGid);
+    }
+    return { lowerDirs: [lower], upperDir: dirs.upper, workDir: dirs.work, mergedDir: dirs.merged };
+  };
   const req = {
     containerId: 'b'.repeat(64),
     process: { args: ['/bin/true'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0 },
-    rootfs: { lowerDirs: [lower], upperDir: dirs.upper, workDir: dirs.work, mergedDir: dirs.merged },
+    rootfs: rootfs('base'),
     hostname: 'bench', mounts: [], cgroupPaths: [], network: 'none',
     // as `run --rm` mounts it: the upper dir goes with the container, overlay skips its syncs
     volatile: true,
@@ -102,17 +109,20 @@ async function makeBundles(base) {
   // the compiled filter is cached as the services cache it (their runtime dir), here in the
   // bench's own directory so that nothing is left behind
   const cache = join(base, 'seccomp-cache');
-  const ours = writeBundle(join(base, 'ours'), buildSpec(req, ids, 'kernel', cache));
+  // A volatile work dir is refused by any later mount (the kernel's work/work/incompat/volatile):
+  // as for a run --rm container, each run gets a fresh upper, made before the run is timed.
+  const perRun = (name, edit = () => undefined) => (i) => {
+    const spec = buildSpec({ ...req, rootfs: rootfs(`${name}${i}`) }, ids, 'kernel', cache);
+    edit(spec);
+    return writeBundle(join(base, `${name}${i}`), spec);
+  };
+  const ours = perRun('ours');
   // the same compiling the filter on every run (no cache annotation)
-  const noCacheSpec = buildSpec(req, ids, 'kernel', cache);
-  delete noCacheSpec.annotations['io.nestbox.seccomp.cache'];
-  const noCache = writeBundle(join(base, 'no-cache'), noCacheSpec);
+  const noCache = perRun('no-cache', (spec) => delete spec.annotations['io.nestbox.seccomp.cache']);
   // the same without the seccomp filter: what compiling and loading it costs per run
-  const noFilterSpec = buildSpec(req, ids, 'kernel', cache);
-  delete noFilterSpec.linux.seccomp;
-  const noFilter = writeBundle(join(base, 'no-seccomp'), noFilterSpec);
+  const noFilter = perRun('no-seccomp', (spec) => delete spec.linux.seccomp);
   // a kept container (run without --rm): overlay syncs the upper dir's filesystem at the end
-  const kept = writeBundle(join(base, 'kept'), buildSpec({ ...req, volatile: false }, ids, 'kernel', cache));
+  const kept = writeBundle(join(base, 'kept'), buildSpec({ ...req, volatile: false, rootfs: rootfs('kept') }, ids, 'kernel', cache));
   const runcSpec = buildSpec(req, ids, 'kernel', cache);
   delete runcSpec.annotations;
   runcSpec.root = { path: lower, readonly: true };
@@ -135,9 +145,9 @@ async function measure(label) {
       floorName = 'unshare --map-auto (ranges)';
       cmds.push([floorName, ['unshare', '--map-auto', ...NAMESPACES, 'true']]);
     }
-    cmds.push(['nestbox-runtime run', [runtime, 'run', '--bundle', ours, 'bench']]);
-    cmds.push(['  compiling seccomp each run', [runtime, 'run', '--bundle', noCache, 'bench']]);
-    cmds.push(['  without seccomp', [runtime, 'run', '--bundle', noFilter, 'bench']]);
+    cmds.push(['nestbox-runtime run', (i) => [runtime, 'run', '--bundle', ours(i), 'bench']]);
+    cmds.push(['  compiling seccomp each run', (i) => [runtime, 'run', '--bundle', noCache(i), 'bench']]);
+    cmds.push(['  without seccomp', (i) => [runtime, 'run', '--bundle', noFilter(i), 'bench']]);
     cmds.push(['  kept upper (no --rm)', [runtime, 'run', '--bundle', kept, 'bench']]);
     const notes = [];
     const bwrap = which('bwrap');
@@ -154,6 +164,13 @@ async function measure(label) {
     rows.push(...medians, ...notes);
     return rows.map(([name, ms]) => ({ label, name, ms, ratio: typeof ms === 'number' ? ms / floor : undefined }));
   } finally {
+    // overlay leaves work/work mode 000 (volatile: with incompat/volatile in it, also 000): an
+    // unprivileged user must make them searchable again to remove them
+    const searchable = (dir) => {
+      chmodSync(dir, 0o700);
+      for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) searchable(join(dir, e.name));
+    };
+    for (const e of readdirSync(base)) if (e.endsWith('-work')) searchable(join(base, e));
     rmSync(base, { recursive: true, force: true });
   }
 }
