@@ -1,5 +1,6 @@
 /* See pty.h. */
 #include "pty.h"
+#include "fdpass.h"
 #include "spec.h"
 #include "util.h"
 
@@ -51,29 +52,6 @@ void pty_parent_close(void)
 	pty_console_fd = -1;
 }
 
-/* One byte of payload with the descriptor in SCM_RIGHTS (the receiver's recvmsg needs data). */
-static int send_fd(int sock, int fd)
-{
-	char byte = 'm';
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-	memset(u.buf, 0, sizeof u.buf);
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	ssize_t n;
-	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n == 1 ? 0 : -1;
-}
-
 int pty_setup(const struct nbx_spec *s)
 {
 	/* The ptmx of the devpts instance mounted for the container, not the host's /dev/ptmx. */
@@ -102,7 +80,7 @@ int pty_setup(const struct nbx_spec *s)
 			goto fail;
 		}
 	}
-	if (send_fd(pty_console_fd, master) < 0) {
+	if (fd_send(pty_console_fd, master) < 0) {
 		nbx_fail_errno("process.terminal: send the pty master to the console socket");
 		goto fail;
 	}

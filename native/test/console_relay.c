@@ -5,6 +5,7 @@
  * Lines on fd 3 (when open) are commands: "winsize ROWS COLS" sets the master's window size.
  * Exits with the runtime's exit code (128+N for a signal) once the output is drained.
  */
+#include "../src/fdpass.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -25,25 +26,6 @@ static void die(const char *what)
 {
 	fprintf(stderr, "nbx-console-relay: %s: %s\n", what, strerror(errno));
 	exit(125);
-}
-
-static int recv_fd(int conn)
-{
-	char byte;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-	if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) <= 0)
-		return -1;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof fd);
-	return fd;
 }
 
 static int exit_code(int st)
@@ -155,7 +137,7 @@ int main(int argc, char **argv)
 		if (all[1].revents & POLLIN)
 			conn = accept4(lst, NULL, NULL, SOCK_CLOEXEC);
 		if (all[2].revents & (POLLIN | POLLHUP)) {
-			master = recv_fd(conn);
+			master = fd_recv(conn);
 			close(conn);
 			conn = -1;
 			master_open = master >= 0;
