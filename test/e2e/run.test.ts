@@ -2,25 +2,11 @@
  * The walking skeleton end to end: the built CLI -> lifecycle -> storage, cgroup, network,
  * namespace -> native runtime, as root and as the unprivileged test user.
  */
-import test, { type ExecutionContext } from 'ava';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { TEST_USER, isRoot, rootlessUnavailable, unstage, userIds } from '../helpers/host.js';
-import { NestboxInstance } from '../helpers/nestbox.js';
-
-const instances: Partial<Record<'root' | 'rootless', NestboxInstance>> = {};
-const skipWhy = { root: isRoot ? undefined : 'needs root', rootless: rootlessUnavailable() };
-
-test.before(() => {
-  if (!skipWhy.root) instances.root = NestboxInstance.root();
-  if (!skipWhy.rootless) instances.rootless = NestboxInstance.rootless();
-});
-
-test.after.always(async () => {
-  await Promise.all(Object.values(instances).map((i) => i.stop()));
-  unstage();
-});
+import { TEST_USER, userIds } from '../helpers/host.js';
+import { eachInstance } from '../helpers/each-instance.js';
 
 function subRange(file: string, user: string): [number, number] {
   const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${user}:`))!;
@@ -28,19 +14,7 @@ function subRange(file: string, user: string): [number, number] {
   return [Number(start), Number(count)];
 }
 
-type Kind = 'root' | 'rootless';
-const kinds: Kind[] = ['root', 'rootless'];
-
-function each(title: string, fn: (t: ExecutionContext, nb: NestboxInstance, kind: Kind) => Promise<void>) {
-  for (const kind of kinds) {
-    const why = skipWhy[kind];
-    if (why) {
-      test.skip(`${kind}: ${title} (skipped: ${why})`, () => undefined);
-      continue;
-    }
-    test.serial(`${kind}: ${title}`, (t) => fn(t, instances[kind]!, kind));
-  }
-}
+const each = eachInstance();
 
 each('run --rm busybox echo hello prints hello and exits 0', async (t, nb) => {
   const r = await nb.cli(['run', '--rm', 'busybox', 'echo', 'hello']);

@@ -7,9 +7,9 @@ import test, { type ExecutionContext } from 'ava';
 import { isRoot, rootlessUnavailable, unstage } from './host.js';
 import { NestboxInstance } from './nestbox.js';
 
-type Kind = 'root' | 'rootless';
+export type Kind = 'root' | 'rootless';
 
-export function eachInstance(): (title: string, fn: (t: ExecutionContext, nb: NestboxInstance) => Promise<void>) => void {
+export function eachInstance(): (title: string, fn: (t: ExecutionContext, nb: NestboxInstance, kind: Kind) => Promise<void>) => void {
   const instances: Partial<Record<Kind, NestboxInstance>> = {};
   const skipWhy: Record<Kind, string | undefined> = { root: isRoot ? undefined : 'needs root', rootless: rootlessUnavailable() };
   test.before(() => {
@@ -24,7 +24,7 @@ export function eachInstance(): (title: string, fn: (t: ExecutionContext, nb: Ne
     for (const kind of ['root', 'rootless'] as const) {
       const why = skipWhy[kind];
       if (why) test.skip(`${kind}: ${title} (skipped: ${why})`, () => undefined);
-      else test.serial(`${kind}: ${title}`, (t) => fn(t, instances[kind]!));
+      else test.serial(`${kind}: ${title}`, (t) => fn(t, instances[kind]!, kind));
     }
   };
 }
