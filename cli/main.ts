@@ -9,11 +9,12 @@ const USAGE = `Usage: nestbox COMMAND
 
 Commands:
   run [OPTIONS] IMAGE [COMMAND] [ARG...]   Run a command in a new container
-  exec [OPTIONS] CONTAINER COMMAND [ARG...]  Run a command in a running container (-e, -w, -u)
+  exec [OPTIONS] CONTAINER COMMAND [ARG...]  Run a command in a running container (-i, -t, -d, -e, -w, -u)
   ps [-a] [-q] [--format json]             List containers
   stop [-t SECONDS] CONTAINER...           Stop running containers (SIGTERM, then SIGKILL)
-  rm [-f] CONTAINER...                     Remove containers
+  rm [-f] [-v] CONTAINER...                Remove containers (-v: and their named volumes)
   images                                   List images
+  volume create|ls|inspect|rm              Manage named volumes (run -v NAME:/path)
   system info|stop                         Show or stop the services
 `;
 
@@ -26,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
     case 'stop': return (await import('./commands/stop.js')).stopCommand(rest);
     case 'rm': return (await import('./commands/rm.js')).rmCommand(rest);
     case 'images': return (await import('./commands/images.js')).imagesCommand();
+    case 'volume': return (await import('./commands/volume.js')).volumeCommand(rest);
     case 'system': return (await import('./commands/system.js')).systemCommand(rest);
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(USAGE);

@@ -16,6 +16,7 @@ export class DataLayout {
   get layers(): string { return join(this.root, 'layers'); }
   get containers(): string { return join(this.root, 'containers'); }
   get tmp(): string { return join(this.root, 'tmp'); }
+  get volumes(): string { return join(this.root, 'volumes'); }
   /** root's copies of the layer extraction worker, readable by container root (worker-stage.ts) */
   get worker(): string { return join(this.root, 'worker'); }
 
@@ -33,7 +34,7 @@ export class DataLayout {
     const walk = process.getuid?.() === 0 ? 0o711 : 0o700;
     for (const [dir, mode] of [
       [this.root, walk], [this.images, 0o700], [this.blobs, 0o700], [this.layers, walk],
-      [this.containers, walk], [this.tmp, 0o700],
+      [this.containers, walk], [this.tmp, 0o700], [this.volumes, walk],
     ] as const) {
       mkdirSync(dir, { recursive: true, mode });
       chmodSync(dir, mode);

@@ -6,6 +6,8 @@ import { parseArgs, parseNumber, parseSize, type OptionSpec } from '../args.js';
 import { clientFor, ensureServices } from '../services.js';
 import { relay, requireTerminalInput } from '../attach-relay.js';
 import { PROCESS_SPECS, processOptions } from '../process-options.js';
+import { checkDistinctDestinations, parseVolumeFlag } from '../../lib/volume-spec.js';
+import { realpathSync, statSync } from 'node:fs';
 
 const SPECS: OptionSpec[] = [
   ...PROCESS_SPECS,
@@ -19,13 +21,12 @@ const SPECS: OptionSpec[] = [
   { name: 'cpus', takesValue: true },
   { name: 'pids-limit', takesValue: true },
   { name: 'init', takesValue: false },
-  // accepted by docker; refused here until the issue that brings them, never ignored
   { name: 'volume', short: 'v', takesValue: true, repeatable: true },
+  // accepted by docker; refused here until the issue that brings it, never ignored
   { name: 'publish', short: 'p', takesValue: true, repeatable: true },
 ];
 
 const NOT_YET: Record<string, string> = {
-  volume: '-v (volumes are not supported yet)',
   publish: '-p (port publishing needs slirp4netns or bridge networking, not supported yet)',
 };
 
@@ -41,10 +42,14 @@ export function buildRunRequest(argv: string[]): Record<string, unknown> {
   if (one('memory') !== undefined) limits.memory = parseSize(one('memory')!, '--memory');
   if (one('cpus') !== undefined) limits.cpus = parseNumber(one('cpus')!, '--cpus', false);
   if (one('pids-limit') !== undefined) limits.pidsLimit = parseNumber(one('pids-limit')!, '--pids-limit', true);
+  const volumes = (options.get('volume') ?? []).map(parseVolumeFlag);
+  checkDistinctDestinations(volumes);
+  for (const v of volumes) if (v.kind === 'bind') v.source = hostPath(v.source);
   return {
     image,
     command,
     ...processOptions(options),
+    ...(volumes.length ? { volumes } : {}),
     remove: one('rm') === 'true',
     ...(one('init') === 'true' ? { init: true } : {}),
     network: one('network') ?? one('net') ?? 'none',
@@ -106,4 +111,15 @@ async function attached(containerId: string, socket: string, request: Record<str
   if (exit) return exit.exitCode;
   if (recorded.exitCode !== undefined) return recorded.exitCode;
   throw new NestboxError('INTERNAL', "the container's shim ended without an exit status");
+}
+
+/** A bind source as the services will see it: it must exist (docker would make it; nothing is made here). */
+function hostPath(path: string): string {
+  try {
+    const real = realpathSync(path);
+    statSync(real);
+    return real;
+  } catch (err) {
+    throw new NestboxError('INVALID_ARGUMENT', `bind mount source ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+  }
 }

@@ -4,6 +4,15 @@ import { ResourceLimitsDto } from './cgroup.dto.js';
 import { NETWORK_MODES } from './network.dto.js';
 import { CONTAINER_ID, CONTAINER_NAME, ENV_ENTRY, HOSTNAME, IMAGE_REF } from './validators.js';
 
+/** one -v, parsed by lib/volume-spec.ts */
+export class VolumeSpecDto {
+  @IsIn(['bind', 'volume']) kind: 'bind' | 'volume';
+  /** bind: an absolute host path; volume: a name (checked by the storage service) */
+  @IsString() @MaxLength(4096) source: string;
+  @Matches(/^\/./, { message: 'a volume destination must be an absolute path other than /' }) @MaxLength(4096) destination: string;
+  @IsBoolean() readonly: boolean;
+}
+
 export class RunRequestDto {
   @Matches(IMAGE_REF, { message: 'image must be a reference like busybox or name:tag' })
   image: string;
@@ -30,6 +39,9 @@ export class RunRequestDto {
   name?: string;
 
   @IsBoolean() remove: boolean;
+
+  /** -v: named volumes and bind mounts */
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => VolumeSpecDto) volumes?: VolumeSpecDto[];
 
   /** --init: the runtime's init is pid 1 and the command its child */
   @IsOptional() @IsBoolean() init?: boolean;
@@ -62,6 +74,12 @@ export class StopRequestDto {
 export class RemoveRequestDto {
   @IsString() @MaxLength(128) container: string;
   @IsBoolean() force: boolean;
+  /** -v: also the named volumes it used that no other container uses */
+  @IsOptional() @IsBoolean() volumes?: boolean;
+}
+
+export class VolumeRemoveRequestDto {
+  @IsString() @MaxLength(128) name: string;
 }
 
 export class ExecRequestDto {

@@ -14,6 +14,10 @@ export const STORAGE = {
   listImages: 'storage.image.list',
   prepareRootfs: 'storage.rootfs.prepare',
   removeRootfs: 'storage.rootfs.remove',
+  volumeEnsure: 'storage.volume.ensure',
+  volumeList: 'storage.volume.list',
+  volumeInspect: 'storage.volume.inspect',
+  volumeRemove: 'storage.volume.remove',
 } as const;
 
 export const NAMESPACE = {
@@ -54,4 +58,6 @@ export const LIFECYCLE = {
   exec: 'lifecycle.exec',
   /** replies once an ended container has been cleaned up (an attached run's last step) */
   wait: 'lifecycle.wait',
+  /** volume rm: refused while a container uses the volume */
+  volumeRemove: 'lifecycle.volume.remove',
 } as const;

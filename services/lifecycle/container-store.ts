@@ -2,6 +2,7 @@
  * Container records: containers/<id>/record.json, written atomically. Ids are 64 hex chars and
  * names are unique; both are validated before they touch a path.
  */
+import type { VolumeSpec } from '../../lib/volume-spec.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +28,8 @@ export interface ContainerRecord {
   error?: string;
   oomKilled?: boolean;
   autoRemove: boolean;
+  /** -v, as given */
+  volumes?: VolumeSpec[];
 }
 
 const ADJECTIVES = ['brave', 'calm', 'eager', 'fond', 'keen', 'lucid', 'merry', 'quiet', 'sharp', 'tidy', 'vivid', 'witty'];

@@ -2,7 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { from, type Observable } from 'rxjs';
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
-import { ExecRequestDto, ListRequestDto, RemoveRequestDto, RunRequestDto, StopRequestDto, WaitRequestDto } from '../../lib/contracts/lifecycle.dto.js';
+import { ExecRequestDto, ListRequestDto, RemoveRequestDto, VolumeRemoveRequestDto, RunRequestDto, StopRequestDto, WaitRequestDto } from '../../lib/contracts/lifecycle.dto.js';
 import type { ContainerSummary, RunChunk } from '../../lib/contracts/types.js';
 import { ContainerStore } from './container-store.js';
 import { ExecFlow } from './exec-flow.js';
@@ -77,6 +77,12 @@ export class LifecycleController {
   @MessagePattern(LIFECYCLE.remove)
   async remove(@Payload() req: RemoveRequestDto) {
     await this.reconciler.ready;
-    return this.removeFlow.remove(req.container, req.force);
+    return this.removeFlow.remove(req.container, req.force, req.volumes === true);
+  }
+
+  @MessagePattern(LIFECYCLE.volumeRemove)
+  async removeVolume(@Payload() req: VolumeRemoveRequestDto) {
+    await this.reconciler.ready;
+    return this.removeFlow.removeVolume(req.name);
   }
 }

@@ -1,7 +1,8 @@
-/** `rm [-f]`: a running container only with force (killed first), then everything it owns. */
+/** `rm [-f] [-v]`: a running container only with force (killed first), then everything it owns. */
 import { NestboxError } from '../../lib/errors.js';
 import { CGROUP, NAMESPACE, NETWORK, STORAGE } from '../../lib/contracts/patterns.js';
-import type { ContainerStore } from './container-store.js';
+import type { ContainerRecord, ContainerStore } from './container-store.js';
+import { volumeUsers } from './volume-mounts.js';
 import type { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
 
@@ -12,8 +13,30 @@ const KILL_WAIT_MS = 30_000;
 export class RemoveFlow {
   constructor(private readonly services: ServiceCaller, private readonly store: ContainerStore, private readonly monitor: ExitMonitor) {}
 
-  async remove(ref: string, force: boolean): Promise<{ id: string; name: string }> {
+  async remove(ref: string, force: boolean, volumes = false): Promise<{ id: string; name: string }> {
     const record = this.store.find(ref);
+    const removed = await this.removeContainer(record, force);
+    if (volumes) await this.removeUnusedVolumes(record);
+    return removed;
+  }
+
+  /** `volume rm`: refused while any container (running or not) names it in its -v, as docker. */
+  async removeVolume(name: string): Promise<{ name: string }> {
+    const users = volumeUsers(this.store.list(), name);
+    if (users.length) throw new NestboxError('FAILED_PRECONDITION', `volume ${name} is in use by container ${users.join(', ')}`);
+    await this.services.call('storage', STORAGE.volumeRemove, { name });
+    return { name };
+  }
+
+  /** rm -v: the named volumes of RECORD that no other container uses. */
+  private async removeUnusedVolumes(record: ContainerRecord): Promise<void> {
+    const names = new Set((record.volumes ?? []).filter((v) => v.kind === 'volume').map((v) => v.source));
+    for (const name of names) {
+      if (volumeUsers(this.store.list(), name, record.id).length === 0) await this.services.call('storage', STORAGE.volumeRemove, { name });
+    }
+  }
+
+  private async removeContainer(record: ContainerRecord, force: boolean): Promise<{ id: string; name: string }> {
     if (record.state === 'running' || record.state === 'created') {
       if (!force) {
         throw new NestboxError('FAILED_PRECONDITION', `cannot remove container ${record.name}: it is ${record.state}; stop it first or use rm -f`);

@@ -13,6 +13,7 @@ import type {
 import type { ContainerStore } from './container-store.js';
 import type { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
+import { volumeMounts } from './volume-mounts.js';
 
 type Undo = () => Promise<unknown>;
 
@@ -59,6 +60,7 @@ export class RunFlow {
 
     const record = this.store.create({
       name: req.name, image: image.ref, imageId: image.id, command: args, hostname: '', autoRemove: req.remove,
+      ...(req.volumes?.length ? { volumes: req.volumes } : {}),
     });
     const id = record.id;
     const hostname = req.hostname ?? id.slice(0, 12);
@@ -74,6 +76,8 @@ export class RunFlow {
       undo.push(() => this.services.call('cgroup', CGROUP.destroy, { containerId: id }));
       const net = await this.services.call<NetworkAttachment>('network', NETWORK.attach, { containerId: id, mode: req.network, hostname, ...owner });
       undo.push(() => this.services.call('network', NETWORK.detach, { containerId: id }));
+      // named volumes made here stay (docker's too): they are data, not this run's
+      const volumes = await volumeMounts(this.services, req.volumes ?? [], owner);
 
       const env = mergeEnv(image.config.Env, req.env, {
         PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -85,7 +89,7 @@ export class RunFlow {
         process: { args, env, cwd: req.workdir ?? (image.config.WorkingDir || '/'), uid: user.uid, gid: user.gid },
         rootfs,
         hostname,
-        mounts: net.mounts,
+        mounts: [...net.mounts, ...volumes],
         cgroupPaths: cgroup.paths,
         network: req.network,
         ...(req.init ? { init: true } : {}),

@@ -1,7 +1,8 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { STORAGE } from '../../lib/contracts/patterns.js';
-import { PrepareRootfsDto, RemoveRootfsDto, ResolveImageDto } from '../../lib/contracts/storage.dto.js';
+import { EnsureVolumeDto, PrepareRootfsDto, RemoveRootfsDto, ResolveImageDto, VolumeNameDto } from '../../lib/contracts/storage.dto.js';
+import type { VolumeInfo } from './volume-store.js';
 import type { ImageInfo, RootfsInfo } from '../../lib/contracts/types.js';
 import { Storage } from './storage.js';
 
@@ -22,6 +23,28 @@ export class StorageController {
   @MessagePattern(STORAGE.prepareRootfs)
   prepareRootfs(@Payload() req: PrepareRootfsDto): Promise<RootfsInfo> {
     return this.storage.prepareRootfs(req.containerId, req.imageId, { uid: req.rootUid, gid: req.rootGid });
+  }
+
+  @MessagePattern(STORAGE.volumeEnsure)
+  ensureVolume(@Payload() req: EnsureVolumeDto): VolumeInfo & { created: boolean } {
+    return this.storage.volumes.ensure(req.name, { uid: req.rootUid, gid: req.rootGid });
+  }
+
+  @MessagePattern(STORAGE.volumeList)
+  listVolumes(): VolumeInfo[] {
+    return this.storage.volumes.list();
+  }
+
+  @MessagePattern(STORAGE.volumeInspect)
+  inspectVolume(@Payload() req: VolumeNameDto): VolumeInfo {
+    return this.storage.volumes.get(req.name);
+  }
+
+  /** only through lifecycle (lifecycle.volume.remove), which knows whether a container uses it */
+  @MessagePattern(STORAGE.volumeRemove)
+  removeVolume(@Payload() req: VolumeNameDto): { removed: true } {
+    this.storage.volumes.remove(req.name);
+    return { removed: true };
   }
 
   @MessagePattern(STORAGE.removeRootfs)

@@ -9,6 +9,7 @@ import { DataLayout } from '../../lib/data-layout.js';
 import { ImageStore, normalizeRef, type StoredImage } from './image-store.js';
 import { LayerStore, type LayerExtractor, type Owner } from './layer-store.js';
 import { ContainerRootfs } from './container-rootfs.js';
+import { VolumeStore } from './volume-store.js';
 import { DEFAULT_IMAGE, buildDefaultLayer, defaultImageConfig } from './default-image.js';
 
 export class Storage {
@@ -16,6 +17,7 @@ export class Storage {
   readonly images: ImageStore;
   readonly layers: LayerStore;
   readonly rootfs: ContainerRootfs;
+  readonly volumes: VolumeStore;
   private building?: Promise<StoredImage>;
 
   /** `extractor`: where layers are extracted (the keeper namespace, keeper-extract.ts) */
@@ -25,6 +27,7 @@ export class Storage {
     this.images.init();
     this.layers = new LayerStore(this.layout, extractor);
     this.rootfs = new ContainerRootfs(this.layout);
+    this.volumes = new VolumeStore(this.layout);
   }
 
   async resolveImage(ref: string, owner: Owner): Promise<ImageInfo> {

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { realpathSync } from 'node:fs';
 import { parseArgs, parseSize } from '../../cli/args.js';
 import { buildRunRequest } from '../../cli/commands/run.js';
 import { buildExecRequest } from '../../cli/commands/exec.js';
@@ -23,7 +24,6 @@ test('-d asks for a detached run (bundled with --rm as -d --rm or -d)', (t) => {
 
 test('unknown flags and unsupported features are refused by name', (t) => {
   t.throws(() => buildRunRequest(['--bogus', 'busybox']), { message: 'unknown flag: --bogus' });
-  t.throws(() => buildRunRequest(['-v', '/a:/b', 'busybox']), { message: /not supported yet: -v/ });
   t.throws(() => buildRunRequest(['-p', '8080:80', 'busybox']), { message: /not supported yet: -p/ });
   t.throws(() => buildRunRequest([]), { message: /requires at least 1 argument/ });
 });
@@ -71,4 +71,18 @@ test('the services start timeout comes from NESTBOX_START_TIMEOUT_MS, checked', 
 test('run --init asks for the built-in init; without it the request has none', (t) => {
   t.is(buildRunRequest(['--init', 'busybox']).init, true);
   t.false('init' in buildRunRequest(['busybox']));
+});
+
+test('run -v: named volumes and bind mounts docker-style; mistakes named', (t) => {
+  t.deepEqual(buildRunRequest(['-v', 'data:/var/lib/x', '-v', '/tmp:/host/:ro', 'busybox']).volumes, [
+    { kind: 'volume', source: 'data', destination: '/var/lib/x', readonly: false },
+    { kind: 'bind', source: realpathSync('/tmp'), destination: '/host', readonly: true },
+  ]);
+  t.throws(() => buildRunRequest(['-v', 'data', 'busybox']), { message: 'invalid volume specification "data": expected SOURCE:DESTINATION[:ro|rw]' });
+  t.throws(() => buildRunRequest(['-v', 'data:rel', 'busybox']), { message: 'invalid volume specification "data:rel": the destination "rel" must be an absolute path' });
+  t.throws(() => buildRunRequest(['-v', 'data:/x:z', 'busybox']), { message: 'invalid volume specification "data:/x:z": mode "z" is not ro or rw' });
+  t.throws(() => buildRunRequest(['-v', 'a/b:/x', 'busybox']), { message: /the source must be an absolute host path or a volume name/ });
+  t.throws(() => buildRunRequest(['-v', 'data:/', 'busybox']), { message: /the destination cannot be \// });
+  t.throws(() => buildRunRequest(['-v', 'a:/x', '-v', 'b:/x/', 'busybox']), { message: 'duplicate mount point: /x' });
+  t.throws(() => buildRunRequest(['-v', '/no/such/dir:/x', 'busybox']), { message: 'bind mount source /no/such/dir: no such file or directory' });
 });
