@@ -14,6 +14,7 @@ Commands:
   stop [-t SECONDS] CONTAINER...           Stop running containers (SIGTERM, then SIGKILL)
   rm [-f] CONTAINER...                     Remove containers
   images                                   List images
+  import FILE [REFERENCE]                  Make an image of a rootfs tar (plain or gzip)
   system info|stop                         Show or stop the services
 `;
 
@@ -26,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
     case 'stop': return (await import('./commands/stop.js')).stopCommand(rest);
     case 'rm': return (await import('./commands/rm.js')).rmCommand(rest);
     case 'images': return (await import('./commands/images.js')).imagesCommand();
+    case 'import': return (await import('./commands/import.js')).importCommand(rest);
     case 'system': return (await import('./commands/system.js')).systemCommand(rest);
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(USAGE);

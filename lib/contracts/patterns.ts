@@ -14,6 +14,8 @@ export const STORAGE = {
   listImages: 'storage.image.list',
   prepareRootfs: 'storage.rootfs.prepare',
   removeRootfs: 'storage.rootfs.remove',
+  /** `nestbox import FILE [REF]`: a rootfs tar as a one-layer image */
+  importImage: 'storage.image.import',
 } as const;
 
 export const NAMESPACE = {
