@@ -69,11 +69,11 @@ export class NestboxInstance {
       ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, cli, ...args], {}];
   }
 
-  /** Runs `nestbox ARGS...` to completion (`env`: more variables for this command only). */
-  cli(args: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
+  /** Runs `nestbox ARGS...` to completion (`env`: more variables for this command only; `cwd`: its directory, / by default). */
+  cli(args: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
     const [cmd, argv, env] = this.command(args, opts.env);
     return new Promise((resolve, reject) => {
-      const child = spawn(cmd, argv, { env: this.kind === 'root' ? env : { PATH: process.env.PATH ?? '/usr/bin:/bin' }, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(cmd, argv, { env: this.kind === 'root' ? env : { PATH: process.env.PATH ?? '/usr/bin:/bin' }, cwd: opts.cwd ?? '/', stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
