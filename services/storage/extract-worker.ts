@@ -8,7 +8,8 @@
  * What node-tar alone gets wrong for images, put right here:
  *  - symlink targets are kept as written (node-tar strips a leading `/` and refuses `..` that
  *    climbs out, both normal in images where they resolve inside the container's root): the link
- *    is extracted with a placeholder target, then re-made with the real one;
+ *    is extracted with a placeholder target, then re-made with the real one (a hard link to such
+ *    a symlink becomes a symlink with the same target);
  *  - set-user-ID and set-group-ID bits are put back at the end (writing and chown clear them);
  *  - only informational warnings (a leading `/` stripped from an entry's path) are tolerated:
  *    any entry that could not be extracted fails the layer, in one line naming it (the worker is
@@ -171,6 +172,13 @@ async function main(): Promise<void> {
             setId.delete(path);
             links.delete(path);
             if ((e.type === 'File' || e.type === 'OldFile' || e.type === 'Directory') && e.mode && e.mode & 0o6000) setId.set(path, e.mode & 0o7777);
+            // a hard link to a symlink of the layer (GNU tar keeps those) would go through its
+            // placeholder: it becomes a symlink of its own to the same target
+            const linked = e.type === 'Link' && e.linkpath ? links.get(e.linkpath.replace(/^\/+/, '')) : undefined;
+            if (linked) {
+              e.type = 'SymbolicLink';
+              e.linkpath = linked.target;
+            }
             if (e.type === 'SymbolicLink' && e.linkpath) {
               links.set(path, { target: e.linkpath, uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: e.mtime });
               e.linkpath = PLACEHOLDER;

@@ -34,6 +34,7 @@ function rootfsTar(name: string, gzip: boolean, marker: string): string {
   writeFileSync(join(dir, 'etc/original'), 'linked\n');
   linkSync(join(dir, 'etc/original'), join(dir, 'etc/hardlink'));
   symlinkSync('/home/user/notes', join(dir, 'etc/notes'));
+  linkSync(join(dir, 'etc/notes'), join(dir, 'etc/notes-too')); // a hard link to the symlink itself
   const file = join(work, name);
   execFileSync('tar', ['-C', dir, gzip ? '-czf' : '-cf', file, '.']);
   chmodSync(file, 0o644);
@@ -54,12 +55,12 @@ each('a gzip rootfs tar becomes an image that run sees as it was', async (t, nb)
   t.regex(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
   t.is(r.stderr, '');
   const seen = await nb.cli(['run', '--rm', 'imported:1', 'sh', '-c',
-    'stat -c "%u:%g %a" /home/user /home/user/notes; cat /home/user/notes; stat -c %a /bin/suid; readlink /etc/notes; cat /etc/notes; stat -c %i /etc/original /etc/hardlink; stat -c %h /etc/original']);
+    'stat -c "%u:%g %a" /home/user /home/user/notes; cat /home/user/notes; stat -c %a /bin/suid; readlink /etc/notes; cat /etc/notes; readlink /etc/notes-too; stat -c %i /etc/original /etc/hardlink; stat -c %h /etc/original']);
   t.is(seen.code, 0, seen.stderr);
   const lines = seen.stdout.trim().split('\n');
-  t.deepEqual(lines.slice(0, 6), ['1000:1000 755', '1000:1000 640', 'first', '4755', '/home/user/notes', 'first']);
-  t.is(lines[6], lines[7], 'the hard link shares the inode');
-  t.is(lines[8], '2');
+  t.deepEqual(lines.slice(0, 7), ['1000:1000 755', '1000:1000 640', 'first', '4755', '/home/user/notes', 'first', '/home/user/notes']);
+  t.is(lines[7], lines[8], 'the hard link shares the inode');
+  t.is(lines[9], '2');
   const images = await nb.cli(['images']);
   t.regex(images.stdout, new RegExp(`^imported +1 +${r.stdout.slice(7, 19)} `, 'm'));
 });
