@@ -16,8 +16,8 @@ export interface Owner { uid: number; gid: number }
 
 export interface ExtractedLayer {
   dir: string;
-  /** warning lines of this extraction (entries skipped); none when the layer was already there */
-  skipped: string[];
+  /** warning lines of this extraction (entries skipped, owners squashed); none when the layer was already there */
+  warnings: string[];
 }
 
 /** Extracts a tar into an existing empty directory, in the keeper namespace (keeper-extract.ts). */
@@ -47,7 +47,7 @@ export class LayerStore {
    */
   async extract(tarFile: string, diffId: string, owner: Owner): Promise<ExtractedLayer> {
     const target = this.layout.layer(diffId);
-    if (existsSync(target)) return { dir: target, skipped: [] };
+    if (existsSync(target)) return { dir: target, warnings: [] };
     const running = this.pending.get(diffId);
     if (running) return running;
     const job = this.doExtract(tarFile, target, owner).finally(() => this.pending.delete(diffId));
@@ -61,11 +61,13 @@ export class LayerStore {
     try {
       if (process.getuid?.() === 0) chownSync(staging, owner.uid, owner.gid);
       const { squashed, skipped } = await this.extractor.extract(tarFile, staging);
+      const warnings = [...skipped];
       if (squashed > 0) {
-        process.stderr.write(`nestbox storage: ${tarFile}: ${squashed} entries of owners this user cannot map were extracted as owned by container root\n`);
+        warnings.push(`${squashed} ${squashed === 1 ? 'entry' : 'entries'} of owners this user cannot map ${squashed === 1 ? 'was' : 'were'} extracted as owned by container root`);
+        process.stderr.write(`nestbox storage: ${tarFile}: ${warnings.at(-1)}\n`);
       }
       renameSync(staging, target);
-      return { dir: target, skipped };
+      return { dir: target, warnings };
     } catch (err) {
       try {
         removeTree(staging);

@@ -16,7 +16,7 @@ import { copyLayerTar } from './layer-copy.js';
 export interface ImportResult {
   /** the new image's id (its config digest) */
   id: string;
-  /** warning lines: entries that were skipped (device nodes) */
+  /** warning lines: entries skipped (device nodes), owners squashed (a single-id user) */
   warnings: string[];
 }
 
@@ -67,7 +67,7 @@ export class Storage {
         const layer = await this.layers.extract(copy.file, copy.diffId, owner);
         this.images.adoptBlob(copy.file, copy.diffId);
         const image = this.images.tag(ref, importedImageConfig(copy.diffId, source), [{ digest: copy.diffId, size: copy.size }]);
-        return { id: image.id, warnings: layer.skipped };
+        return { id: image.id, warnings: layer.warnings };
       } finally {
         rmSync(copy.file, { force: true }); // already gone when it became the blob
       }

@@ -12,6 +12,7 @@ import { findStaticBusybox } from '../../services/storage/default-image.js';
 import { eachInstance } from '../helpers/each-instance.js';
 import { userIds } from '../helpers/host.js';
 import type { NestboxInstance } from '../helpers/nestbox.js';
+import { rawTar } from '../helpers/raw-tar.js';
 
 const each = eachInstance();
 const work = mkdtempSync('/tmp/nbx-import-');
@@ -102,4 +103,15 @@ each('a relative path is the caller\'s, in a directory only the caller can read'
   t.is(r.code, 0, r.stderr);
   const run = await nb.cli(['run', '--rm', 'mine:1', 'cat', '/home/user/notes']);
   t.is(run.stdout, 'second\n', run.stderr);
+});
+
+each('owners beyond the containers\' id map become container root, with a warning', async (t, nb) => {
+  const file = join(work, `far-${nb.kind}.tar`);
+  writeFileSync(file, rawTar([
+    { path: 'far', content: Buffer.from('far\n'), uid: 70000, gid: 70000 },
+    { path: 'near', content: Buffer.from('near\n'), uid: 1000, gid: 1000 },
+  ]), { mode: 0o644 });
+  const r = await nb.cli(['import', file]);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stderr, 'nestbox: warning: 1 entry of owners this user cannot map was extracted as owned by container root\n');
 });
