@@ -15,6 +15,7 @@ Commands:
   rm [-f] [-v] CONTAINER...                Remove containers (-v: and their named volumes)
   images                                   List images
   volume create|ls|inspect|rm              Manage named volumes (run -v NAME:/path)
+  import FILE [REFERENCE]                  Make an image of a rootfs tar (plain or gzip)
   system info|stop                         Show or stop the services
 `;
 
@@ -28,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
     case 'rm': return (await import('./commands/rm.js')).rmCommand(rest);
     case 'images': return (await import('./commands/images.js')).imagesCommand();
     case 'volume': return (await import('./commands/volume.js')).volumeCommand(rest);
+    case 'import': return (await import('./commands/import.js')).importCommand(rest);
     case 'system': return (await import('./commands/system.js')).systemCommand(rest);
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(USAGE);

@@ -18,6 +18,8 @@ export const STORAGE = {
   volumeList: 'storage.volume.list',
   volumeInspect: 'storage.volume.inspect',
   volumeRemove: 'storage.volume.remove',
+  /** `nestbox import FILE [REF]`: a rootfs tar as a one-layer image */
+  importImage: 'storage.image.import',
 } as const;
 
 export const NAMESPACE = {

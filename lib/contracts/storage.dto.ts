@@ -1,4 +1,4 @@
-import { IsInt, IsString, Matches, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { CONTAINER_ID, IMAGE_REF } from './validators.js';
 import { VOLUME_NAME } from '../volume-spec.js';
 
@@ -36,4 +36,19 @@ export class EnsureVolumeDto extends VolumeNameDto {
 export class RemoveRootfsDto {
   @Matches(CONTAINER_ID, { message: 'containerId must be 64 hex characters' })
   containerId: string;
+}
+
+export class ImportImageDto {
+  /** resolved by the CLI: the service's working directory is / */
+  @IsString() @MaxLength(4096) @Matches(/^\/[^\0]*$/, { message: 'source must be an absolute path' })
+  source: string;
+
+  @IsOptional() @Matches(IMAGE_REF, { message: 'reference must be like name or name:tag (lower-case name)' })
+  ref?: string;
+
+  @IsInt() @Min(0) rootUid: number;
+  @IsInt() @Min(0) rootGid: number;
+
+  /** cap on the uncompressed size (NESTBOX_MAX_LAYER_BYTES); the service's default when absent */
+  @IsOptional() @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) maxBytes?: number;
 }

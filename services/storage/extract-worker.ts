@@ -3,20 +3,27 @@
  * uid 0 (`nestbox-runtime join --pid KEEPER -- node extract-worker.js --dir DIR`): owners are
  * kept as the tar says, so uid 1000 in the image lands on the host id that uid 1000 maps to in
  * every container. Owners the namespace does not map (a single-id user has only 0) become 0,
- * counted in the one JSON line printed on success: {"squashed": N}.
+ * counted in the one JSON line printed on success: {"squashed": N, "skipped": [warning lines]}.
  *
  * What node-tar alone gets wrong for images, put right here:
  *  - symlink targets are kept as written (node-tar strips a leading `/` and refuses `..` that
  *    climbs out, both normal in images where they resolve inside the container's root): the link
- *    is extracted with a placeholder target, then re-made with the real one;
+ *    is extracted with a placeholder target, then re-made with the real one (a hard link to such
+ *    a symlink becomes a symlink with the same target);
  *  - set-user-ID and set-group-ID bits are put back at the end (writing and chown clear them);
  *  - only informational warnings (a leading `/` stripped from an entry's path) are tolerated:
- *    any entry that could not be extracted fails the layer.
+ *    any entry that could not be extracted fails the layer, in one line naming it (the worker is
+ *    staged as one file, so its messages live here);
+ *  - device nodes (and FIFOs) are skipped with a warning: a user namespace may never mknod, for
+ *    root's containers too, which also run in one (rootless podman does the same).
+ * The tar is read as it comes: the caller hands over an uncompressed archive (node-tar would
+ * otherwise gunzip a compressed one past the caller's size cap).
  * On failure: the directory's contents are removed (only this namespace may remove files of
- * subordinate owners), one line on stderr, exit 1.
+ * subordinate owners), one line on stderr, exit 2 when the archive is refused, else 1.
  */
 import { chmodSync, chownSync, lchownSync, lstatSync, lutimesSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 
@@ -55,6 +62,66 @@ function extractedPath(dir: string, path: string): string | undefined {
 }
 
 const PLACEHOLDER = 'nestbox-link-placeholder';
+/** the warnings of one layer that are shown; the rest are counted */
+const MAX_SKIPPED = 20;
+
+/** A refusal of the archive itself (exit 2), as opposed to a failure of this worker (exit 1). */
+class Refused extends Error {}
+
+/** What an entry said before node-tar touched it: its path and hard link target as written. */
+interface Written { path: string; linkpath?: string }
+
+const SKIPPED_TYPES: Record<string, string> = {
+  CharacterDevice: 'a character device', BlockDevice: 'a block device', FIFO: 'a FIFO',
+};
+
+/**
+ * One line naming the entry for what node-tar reported (its warnings, or the error it ends
+ * with for a truncated archive). `dir` is cut from paths: they mean nothing to the user.
+ */
+function describe(message: string, data: Record<string, unknown>, written: WeakMap<object, Written>, dir: string): string {
+  const entry = data.entry as tar.ReadEntry | undefined;
+  const seen = entry ? written.get(entry) : undefined;
+  const name = JSON.stringify(seen?.path ?? entry?.path ?? data.path ?? '?');
+  const inLayer = (p: unknown) => JSON.stringify(String(p).startsWith(`${dir}/`) ? String(p).slice(dir.length + 1) : String(p));
+  if (data.code === 'TAR_SYMLINK_ERROR') return `entry ${name}: it would be written through the symbolic link ${inLayer(data.symlink)}`;
+  if (/^path contains '\.\.'/.test(message) || /escaped extraction target/.test(message)) return `entry ${name}: its path leaves the layer ('..')`;
+  if (/^linkpath contains '\.\.'/.test(message)) return `entry ${name}: a hard link to ${JSON.stringify(seen?.linkpath)}, outside the layer`;
+  if (/^Truncated input/.test(message)) return `entry ${name}: the archive ends inside it (truncated)`;
+  if (/^Unrecognized archive format/.test(message)) return 'not a tar archive';
+  if (data.code === 'ENOENT' && entry?.type === 'Link') return `entry ${name}: a hard link to ${JSON.stringify(seen?.linkpath)}, which is not in the layer before it`;
+  return entry ? `entry ${name}: ${message.split(dir).join('')}` : message.split(dir).join('');
+}
+
+/**
+ * Refuses a compressed (or any non-tar) stream before node-tar, which would decompress it, and
+ * counts the bytes: node-tar quietly ignores an archive cut inside a header block.
+ */
+function tarOnly(): Transform & { bytes: number } {
+  let head: Buffer | undefined = Buffer.alloc(0);
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      stream.bytes += chunk.length;
+      if (!head) return done(null, chunk);
+      head = Buffer.concat([head, chunk]);
+      if (head.length < 512) return done();
+      const block = head.subarray(0, 512);
+      let valid = block.every((b) => b === 0);
+      try {
+        valid ||= new tar.Header(block).cksumValid;
+      } catch { /* not a header */ }
+      const rest = head;
+      head = undefined;
+      return valid ? done(null, rest) : done(new Refused('not a tar archive'));
+    },
+    flush(done) {
+      // under one block but not empty: no tar at all (empty: node-tar says it is no tar)
+      done(head && head.length > 0 ? new Refused('not a tar archive') : null);
+    },
+  }) as Transform & { bytes: number };
+  stream.bytes = 0;
+  return stream;
+}
 
 async function main(): Promise<void> {
   const dir = realpathSync(argValue('--dir'));
@@ -62,44 +129,72 @@ async function main(): Promise<void> {
   const gids = mappedRanges('/proc/self/gid_map');
   const setId = new Map<string, number>();
   const links = new Map<string, Link>();
+  const written = new WeakMap<object, Written>();
+  const skipped: string[] = [];
+  let skippedMore = 0;
   let squashed = 0;
   let failure: string | undefined;
   process.umask(0o022);
+  const input = tarOnly();
   try {
-    await pipeline(
-      process.stdin,
-      tar.x({
-        cwd: dir,
-        chmod: true,
-        processUmask: 0o022,
-        preserveOwner: true,
-        onwarn: (code, message, data) => {
-          if (code === 'TAR_ENTRY_INFO' || failure) return;
-          const path = (data as { path?: unknown }).path;
-          const text = (message as unknown) instanceof Error ? (message as unknown as Error).message : message;
-          failure = `${typeof path === 'string' ? `${path}: ` : ''}${text}`;
-        },
-        filter: (entryPath, entry) => {
-          const e = entry as tar.ReadEntry;
-          const path = entryPath.replace(/^\/+/, ''); // node-tar extracts /x as x
-          const uidOk = e.uid === undefined || isMapped(uids, e.uid);
-          const gidOk = e.gid === undefined || isMapped(gids, e.gid);
-          if (!uidOk || !gidOk) squashed++;
-          if (!uidOk) e.uid = 0;
-          if (!gidOk) e.gid = 0;
-          // the last entry for a path decides, as for the file itself
-          setId.delete(path);
-          links.delete(path);
-          if ((e.type === 'File' || e.type === 'OldFile' || e.type === 'Directory') && e.mode && e.mode & 0o6000) setId.set(path, e.mode & 0o7777);
-          if (e.type === 'SymbolicLink' && e.linkpath) {
-            links.set(path, { target: e.linkpath, uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: e.mtime });
-            e.linkpath = PLACEHOLDER;
-          }
-          return true;
-        },
-      }),
-    );
-    if (failure) throw new Error(failure);
+    try {
+      await pipeline(
+        process.stdin,
+        input,
+        tar.x({
+          cwd: dir,
+          chmod: true,
+          processUmask: 0o022,
+          preserveOwner: true,
+          onwarn: (code, message, data) => {
+            if (code === 'TAR_ENTRY_INFO' || failure) return;
+            const d = data as Record<string, unknown>;
+            const text = (message as unknown) instanceof Error ? (message as unknown as Error).message : message;
+            const kind = code === 'TAR_ENTRY_UNSUPPORTED' ? SKIPPED_TYPES[(d.entry as tar.ReadEntry | undefined)?.type ?? ''] : undefined;
+            if (kind) {
+              const name = JSON.stringify(written.get(d.entry as object)?.path ?? (d.entry as tar.ReadEntry).path);
+              if (skipped.length < MAX_SKIPPED) skipped.push(`entry ${name}: ${kind}, skipped (a user namespace cannot make one)`);
+              else skippedMore++;
+              return;
+            }
+            failure = describe(text, d, written, dir);
+          },
+          filter: (entryPath, entry) => {
+            const e = entry as tar.ReadEntry;
+            written.set(e, { path: entryPath, linkpath: e.linkpath });
+            const path = entryPath.replace(/^\/+/, ''); // node-tar extracts /x as x
+            const uidOk = e.uid === undefined || isMapped(uids, e.uid);
+            const gidOk = e.gid === undefined || isMapped(gids, e.gid);
+            if (!uidOk || !gidOk) squashed++;
+            if (!uidOk) e.uid = 0;
+            if (!gidOk) e.gid = 0;
+            // the last entry for a path decides, as for the file itself
+            setId.delete(path);
+            links.delete(path);
+            if ((e.type === 'File' || e.type === 'OldFile' || e.type === 'Directory') && e.mode && e.mode & 0o6000) setId.set(path, e.mode & 0o7777);
+            // a hard link to a symlink of the layer (GNU tar keeps those) would go through its
+            // placeholder: it becomes a symlink of its own to the same target
+            const linked = e.type === 'Link' && e.linkpath ? links.get(e.linkpath.replace(/^\/+/, '')) : undefined;
+            if (linked) {
+              e.type = 'SymbolicLink';
+              e.linkpath = linked.target;
+            }
+            if (e.type === 'SymbolicLink' && e.linkpath) {
+              links.set(path, { target: e.linkpath, uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: e.mtime });
+              e.linkpath = PLACEHOLDER;
+            }
+            return true;
+          },
+        }),
+      );
+    } catch (err) {
+      // node-tar ends with an error (not a warning) for a damaged archive: truncated, bad gzip
+      const e = err as Error & Record<string, unknown>;
+      if (e instanceof Refused) throw e;
+      throw failure ? new Refused(failure) : e.tarCode ? new Refused(describe(e.message.replace(/^TAR_\w+: /, ''), e, written, dir)) : e;
+    }
+    if (failure) throw new Refused(failure);
+    if (input.bytes % 512 !== 0) throw new Refused('the archive ends inside a header block (truncated)');
     for (const [path, link] of links) {
       const at = extractedPath(dir, path);
       if (!at || !lstatSync(at).isSymbolicLink()) continue;
@@ -119,10 +214,11 @@ async function main(): Promise<void> {
     for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
     throw err;
   }
-  process.stdout.write(`${JSON.stringify({ squashed })}\n`);
+  if (skippedMore > 0) skipped.push(`and ${skippedMore} more device nodes or FIFOs, skipped`);
+  process.stdout.write(`${JSON.stringify({ squashed, skipped })}\n`);
 }
 
 main().catch((err: Error) => {
   process.stderr.write(`${err.message.split('\n')[0]}\n`);
-  process.exit(1);
+  process.exit(err instanceof Refused ? 2 : 1);
 });

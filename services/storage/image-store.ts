@@ -30,7 +30,8 @@ export interface OciImageConfig {
 export interface StoredImage {
   /** digest of the config, as docker's image id */
   id: string;
-  ref: string;
+  /** none for an image recorded without one (docker's `<none>`, e.g. `nestbox import FILE`) */
+  ref?: string;
   config: OciImageConfig;
 }
 
@@ -50,21 +51,22 @@ export class ImageStore {
     if (!existsSync(this.indexPath)) writeJsonAtomic(this.indexPath, { schemaVersion: 2, manifests: [] });
   }
 
-  find(ref: string): StoredImage | undefined {
+  find(ref: string): (StoredImage & { ref: string }) | undefined {
     const name = normalizeRef(ref);
     const desc = this.readIndex().manifests.find((m) => m.annotations?.[REF_NAME] === name);
-    if (!desc) return undefined;
-    const manifest = JSON.parse(this.readBlob(desc.digest).toString('utf8')) as { config: Descriptor };
-    const config = JSON.parse(this.readBlob(manifest.config.digest).toString('utf8')) as OciImageConfig;
-    return { id: manifest.config.digest, ref: name, config };
+    return desc ? { ...this.load(desc), ref: name } : undefined;
   }
 
+  /** Every image in the index, tagged or not. */
   list(): StoredImage[] {
-    return this.readIndex()
-      .manifests.map((m) => m.annotations?.[REF_NAME])
-      .filter((r): r is string => !!r)
-      .map((r) => this.find(r)!)
-      .filter(Boolean);
+    return this.readIndex().manifests.map((m) => this.load(m));
+  }
+
+  private load(desc: Descriptor): StoredImage {
+    const manifest = JSON.parse(this.readBlob(desc.digest).toString('utf8')) as { config: Descriptor };
+    const config = JSON.parse(this.readBlob(manifest.config.digest).toString('utf8')) as OciImageConfig;
+    const ref = desc.annotations?.[REF_NAME];
+    return ref ? { id: manifest.config.digest, ref, config } : { id: manifest.config.digest, config };
   }
 
   /** Stores a blob by content; returns its descriptor fields. */
@@ -88,9 +90,12 @@ export class ImageStore {
     return path;
   }
 
-  /** Records an image (config + layer blobs already stored) under `ref`, replacing an older one. */
-  tag(ref: string, config: OciImageConfig, layers: { digest: string; size: number }[]): StoredImage {
-    const name = normalizeRef(ref);
+  /**
+   * Records an image (config + layer blobs already stored) under `ref`, replacing an older one;
+   * without `ref`, as an untagged image (once per manifest).
+   */
+  tag(ref: string | undefined, config: OciImageConfig, layers: { digest: string; size: number }[]): StoredImage {
+    const name = ref === undefined ? undefined : normalizeRef(ref);
     const cfg = this.putBlob(Buffer.from(JSON.stringify(config)));
     const manifest = {
       schemaVersion: 2,
@@ -100,10 +105,14 @@ export class ImageStore {
     };
     const man = this.putBlob(Buffer.from(JSON.stringify(manifest)));
     const index = this.readIndex();
-    index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== name);
-    index.manifests.push({ mediaType: MEDIA.manifest, ...man, annotations: { [REF_NAME]: name } });
+    if (name !== undefined) {
+      index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== name);
+      index.manifests.push({ mediaType: MEDIA.manifest, ...man, annotations: { [REF_NAME]: name } });
+    } else if (!index.manifests.some((m) => m.digest === man.digest && !m.annotations?.[REF_NAME])) {
+      index.manifests.push({ mediaType: MEDIA.manifest, ...man });
+    }
     writeJsonAtomic(this.indexPath, index);
-    return { id: cfg.digest, ref: name, config };
+    return name !== undefined ? { id: cfg.digest, ref: name, config } : { id: cfg.digest, config };
   }
 
   private get indexPath(): string {

@@ -19,6 +19,8 @@ export type KeeperSource = (purpose: string) => Promise<KeeperInfo>;
 export interface ExtractResult {
   /** entries whose owner the keeper does not map (single-id users), extracted as 0 */
   squashed: number;
+  /** warning lines, one per entry skipped (device nodes), each naming it */
+  skipped: string[];
 }
 
 export const EXTRACT_WORKER = fileURLToPath(new URL('./extract-worker.js', import.meta.url));
@@ -43,6 +45,8 @@ export class KeeperExtractor {
       this.runnable ??= stageWorker(this.workerRoot, this.worker);
       const r = await this.join(keeper, tarFile, dir, this.runnable);
       if (r.code === 0) return parseResult(r.stdout);
+      // the worker refused the archive: its line names the entry, the caller names the archive
+      if (r.code === 2) throw new NestboxError('INVALID_ARGUMENT', lastLine(r.stderr));
       const said = lastLine(r.stderr) || (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
       // it died between the namespace service's check and our join: ask again, once
       if (r.code === 125 && attempt === 1 && /the keeper died|has exited/.test(said)) continue;
@@ -81,8 +85,8 @@ function lastLine(text: string): string {
 
 function parseResult(stdout: string): ExtractResult {
   try {
-    const r = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as ExtractResult;
-    if (typeof r.squashed === 'number') return r;
+    const r = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Partial<ExtractResult>;
+    if (typeof r.squashed === 'number') return { squashed: r.squashed, skipped: Array.isArray(r.skipped) ? r.skipped.map(String) : [] };
   } catch { /* below */ }
   throw new NestboxError('INTERNAL', `the extraction worker answered ${JSON.stringify(stdout.slice(0, 200))}`);
 }

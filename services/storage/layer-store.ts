@@ -14,13 +14,19 @@ import type { ExtractResult } from './keeper-extract.js';
 
 export interface Owner { uid: number; gid: number }
 
+export interface ExtractedLayer {
+  dir: string;
+  /** warning lines of this extraction (entries skipped, owners squashed); none when the layer was already there */
+  warnings: string[];
+}
+
 /** Extracts a tar into an existing empty directory, in the keeper namespace (keeper-extract.ts). */
 export interface LayerExtractor {
   extract(tarFile: string, dir: string): Promise<ExtractResult>;
 }
 
 export class LayerStore {
-  private readonly pending = new Map<string, Promise<string>>();
+  private readonly pending = new Map<string, Promise<ExtractedLayer>>();
 
   constructor(private readonly layout: DataLayout, private readonly extractor: LayerExtractor) {}
 
@@ -37,10 +43,11 @@ export class LayerStore {
   /**
    * Extracts an uncompressed layer tar whose digest is `diffId` (verified by the caller), once:
    * into a temporary directory, then renamed into place, so a crash never leaves half a layer.
+   * Concurrent calls for one diffID share the one extraction.
    */
-  async extract(tarFile: string, diffId: string, owner: Owner): Promise<string> {
+  async extract(tarFile: string, diffId: string, owner: Owner): Promise<ExtractedLayer> {
     const target = this.layout.layer(diffId);
-    if (existsSync(target)) return target;
+    if (existsSync(target)) return { dir: target, warnings: [] };
     const running = this.pending.get(diffId);
     if (running) return running;
     const job = this.doExtract(tarFile, target, owner).finally(() => this.pending.delete(diffId));
@@ -48,17 +55,19 @@ export class LayerStore {
     return job;
   }
 
-  private async doExtract(tarFile: string, target: string, owner: Owner): Promise<string> {
+  private async doExtract(tarFile: string, target: string, owner: Owner): Promise<ExtractedLayer> {
     // next to its final place (0711 as root): keeper root must reach it, and rename stays on one fs
     const staging = mkdtempSync(join(this.layout.layers, '.extract-'));
     try {
       if (process.getuid?.() === 0) chownSync(staging, owner.uid, owner.gid);
-      const { squashed } = await this.extractor.extract(tarFile, staging);
+      const { squashed, skipped } = await this.extractor.extract(tarFile, staging);
+      const warnings = [...skipped];
       if (squashed > 0) {
-        process.stderr.write(`nestbox storage: ${tarFile}: ${squashed} entries of owners this user cannot map were extracted as owned by container root\n`);
+        warnings.push(`${squashed} ${squashed === 1 ? 'entry' : 'entries'} of owners this user cannot map ${squashed === 1 ? 'was' : 'were'} extracted as owned by container root`);
+        process.stderr.write(`nestbox storage: ${tarFile}: ${warnings.at(-1)}\n`);
       }
       renameSync(staging, target);
-      return target;
+      return { dir: target, warnings };
     } catch (err) {
       try {
         removeTree(staging);

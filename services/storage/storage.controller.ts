@@ -1,10 +1,11 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { STORAGE } from '../../lib/contracts/patterns.js';
-import { EnsureVolumeDto, PrepareRootfsDto, RemoveRootfsDto, ResolveImageDto, VolumeNameDto } from '../../lib/contracts/storage.dto.js';
+import { EnsureVolumeDto, ImportImageDto, PrepareRootfsDto, RemoveRootfsDto, ResolveImageDto, VolumeNameDto } from '../../lib/contracts/storage.dto.js';
 import type { VolumeInfo } from './volume-store.js';
 import type { ImageInfo, RootfsInfo } from '../../lib/contracts/types.js';
-import { Storage } from './storage.js';
+import { DEFAULT_MAX_LAYER_BYTES } from './layer-copy.js';
+import { Storage, type ImportResult } from './storage.js';
 
 @Controller()
 export class StorageController {
@@ -18,6 +19,11 @@ export class StorageController {
   @MessagePattern(STORAGE.listImages)
   listImages() {
     return this.storage.images.list().map((i) => ({ id: i.id, ref: i.ref, created: i.config.created }));
+  }
+
+  @MessagePattern(STORAGE.importImage)
+  importImage(@Payload() req: ImportImageDto): Promise<ImportResult> {
+    return this.storage.importImage(req.source, req.ref, { uid: req.rootUid, gid: req.rootGid }, req.maxBytes ?? DEFAULT_MAX_LAYER_BYTES);
   }
 
   @MessagePattern(STORAGE.prepareRootfs)

@@ -3,14 +3,23 @@
  * prepares and removes per-container overlay directories. Knows nothing of Nest or ZeroMQ.
  */
 import { rmSync } from 'node:fs';
+import { basename } from 'node:path';
 import { NestboxError } from '../../lib/errors.js';
 import type { ImageInfo, RootfsInfo } from '../../lib/contracts/types.js';
 import { DataLayout } from '../../lib/data-layout.js';
-import { ImageStore, normalizeRef, type StoredImage } from './image-store.js';
+import { ImageStore, normalizeRef, type OciImageConfig, type StoredImage } from './image-store.js';
 import { LayerStore, type LayerExtractor, type Owner } from './layer-store.js';
 import { ContainerRootfs } from './container-rootfs.js';
 import { VolumeStore } from './volume-store.js';
 import { DEFAULT_IMAGE, buildDefaultLayer, defaultImageConfig } from './default-image.js';
+import { copyLayerTar } from './layer-copy.js';
+
+export interface ImportResult {
+  /** the new image's id (its config digest) */
+  id: string;
+  /** warning lines: entries skipped (device nodes), owners squashed (a single-id user) */
+  warnings: string[];
+}
 
 export class Storage {
   readonly layout: DataLayout;
@@ -18,7 +27,7 @@ export class Storage {
   readonly layers: LayerStore;
   readonly rootfs: ContainerRootfs;
   readonly volumes: VolumeStore;
-  private building?: Promise<StoredImage>;
+  private building?: Promise<StoredImage & { ref: string }>;
 
   /** `extractor`: where layers are extracted (the keeper namespace, keeper-extract.ts) */
   constructor(dataRoot: string, extractor: LayerExtractor) {
@@ -49,6 +58,28 @@ export class Storage {
     return this.rootfs.prepare(containerId, layerDirs, owner);
   }
 
+  /**
+   * `nestbox import`: the tar at `source` (plain or gzip) as a one-layer image, under `ref` or
+   * untagged. A layer already stored under the tar's diffID is reused, not extracted again.
+   * Every failure names the source; nothing of a refused layer stays.
+   */
+  async importImage(source: string, ref: string | undefined, owner: Owner, maxBytes: number): Promise<ImportResult> {
+    try {
+      const copy = await copyLayerTar(source, this.layout.tmp, maxBytes);
+      try {
+        const layer = await this.layers.extract(copy.file, copy.diffId, owner);
+        this.images.adoptBlob(copy.file, copy.diffId);
+        const image = this.images.tag(ref, importedImageConfig(copy.diffId, source), [{ digest: copy.diffId, size: copy.size }]);
+        return { id: image.id, warnings: layer.warnings };
+      } finally {
+        rmSync(copy.file, { force: true }); // already gone when it became the blob
+      }
+    } catch (err) {
+      const e = err instanceof NestboxError ? err : new NestboxError('INTERNAL', (err as Error).message);
+      throw new NestboxError(e.code, `import ${source}: ${e.message}`);
+    }
+  }
+
   removeRootfs(containerId: string): void {
     this.rootfs.remove(containerId);
   }
@@ -61,11 +92,17 @@ export class Storage {
     if (this.layers.has(diffId)) return this.layers.dir(diffId);
     const blob = this.images.blobPath(diffId);
     if (!blob) return this.layers.dir(diffId); // NOT_FOUND, naming the layer
-    return this.layers.extract(blob, diffId, owner);
+    try {
+      return (await this.layers.extract(blob, diffId, owner)).dir;
+    } catch (err) {
+      // a refused archive names its entry: say which layer it is in
+      if (err instanceof NestboxError && err.code === 'INVALID_ARGUMENT') throw new NestboxError('INVALID_ARGUMENT', `extracting layer ${blob}: ${err.message}`);
+      throw err;
+    }
   }
 
   /** Built once even when several runs ask at the same moment. */
-  private buildDefaultImage(owner: Owner): Promise<StoredImage> {
+  private buildDefaultImage(owner: Owner): Promise<StoredImage & { ref: string }> {
     this.building ??= (async () => {
       const layer = buildDefaultLayer(this.layout.tmp);
       try {
@@ -74,10 +111,25 @@ export class Storage {
       } finally {
         rmSync(layer.file, { force: true });
       }
-      return this.images.tag(DEFAULT_IMAGE, defaultImageConfig(layer.digest), [{ digest: layer.digest, size: layer.size }]);
+      return this.images.tag(DEFAULT_IMAGE, defaultImageConfig(layer.digest), [{ digest: layer.digest, size: layer.size }]) as StoredImage & { ref: string };
     })().finally(() => {
       this.building = undefined;
     });
     return this.building;
   }
+}
+
+/**
+ * docker's import config: no command, the platform of this host. docker's daemon adds a default
+ * PATH when a container's image has none; nestbox's run does not, so the image carries it.
+ */
+function importedImageConfig(diffId: string, source: string): OciImageConfig {
+  return {
+    architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+    os: 'linux',
+    created: new Date().toISOString(),
+    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
+    rootfs: { type: 'layers', diff_ids: [diffId] },
+    history: [{ created_by: `nestbox import ${basename(source)}` }],
+  };
 }

@@ -60,20 +60,20 @@ export class NestboxInstance {
   }
 
   /** argv and env that run the CLI as this instance's user (for a caller that wraps it, e.g. in script(1)) */
-  command(args: string[]): [string, string[], Record<string, string>] {
+  command(args: string[], extraEnv: Record<string, string> = {}): [string, string[], Record<string, string>] {
     const cli = join(this.distDir, 'cli', 'main.js');
-    if (this.kind === 'root') return [process.execPath, [cli, ...args], { ...this.env(), HOME: '/root' }];
+    if (this.kind === 'root') return [process.execPath, [cli, ...args], { ...this.env(), HOME: '/root', ...extraEnv }];
     const ids = userIds(this.user)!;
-    const env = { ...this.env(), HOME: `/home/${this.user}`, USER: this.user, LOGNAME: this.user };
+    const env = { ...this.env(), HOME: `/home/${this.user}`, USER: this.user, LOGNAME: this.user, ...extraEnv };
     return ['setpriv', ['--reuid', String(ids.uid), '--regid', String(ids.gid), '--init-groups', '--', 'env', '-i',
       ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, cli, ...args], {}];
   }
 
-  /** Runs `nestbox ARGS...` to completion. */
-  cli(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-    const [cmd, argv, env] = this.command(args);
+  /** Runs `nestbox ARGS...` to completion (`env`: more variables for this command only; `cwd`: its directory, / by default). */
+  cli(args: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+    const [cmd, argv, env] = this.command(args, opts.env);
     return new Promise((resolve, reject) => {
-      const child = spawn(cmd, argv, { env: this.kind === 'root' ? env : { PATH: process.env.PATH ?? '/usr/bin:/bin' }, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(cmd, argv, { env: this.kind === 'root' ? env : { PATH: process.env.PATH ?? '/usr/bin:/bin' }, cwd: opts.cwd ?? '/', stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));

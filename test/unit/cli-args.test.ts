@@ -4,6 +4,7 @@ import { parseArgs, parseSize } from '../../cli/args.js';
 import { buildRunRequest } from '../../cli/commands/run.js';
 import { buildExecRequest } from '../../cli/commands/exec.js';
 import { startTimeoutMs } from '../../cli/services.js';
+import { buildImportRequest, maxLayerBytes } from '../../cli/commands/import.js';
 
 test('options stop at the image; the rest is the command', (t) => {
   const r = buildRunRequest(['--rm', '-e', 'A=1', '--env=B=2', '-eC=3', '-w', '/tmp', 'busybox', 'sh', '-c', 'echo -e hi']);
@@ -85,4 +86,29 @@ test('run -v: named volumes and bind mounts docker-style; mistakes named', (t) =
   t.throws(() => buildRunRequest(['-v', 'data:/', 'busybox']), { message: /the destination cannot be \// });
   t.throws(() => buildRunRequest(['-v', 'a:/x', '-v', 'b:/x/', 'busybox']), { message: 'duplicate mount point: /x' });
   t.throws(() => buildRunRequest(['-v', '/no/such/dir:/x', 'busybox']), { message: 'bind mount source /no/such/dir: no such file or directory' });
+});
+
+test('import sends an absolute path, the reference and the size cap from NESTBOX_MAX_LAYER_BYTES', (t) => {
+  const saved = process.env.NESTBOX_MAX_LAYER_BYTES;
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.NESTBOX_MAX_LAYER_BYTES;
+    else process.env.NESTBOX_MAX_LAYER_BYTES = saved;
+  });
+  delete process.env.NESTBOX_MAX_LAYER_BYTES;
+  t.deepEqual(buildImportRequest(['rootfs.tar'], '/home/me'), { source: '/home/me/rootfs.tar' });
+  t.deepEqual(buildImportRequest(['/x/r.tgz', 'mine:1'], '/home/me'), { source: '/x/r.tgz', ref: 'mine:1' });
+  process.env.NESTBOX_MAX_LAYER_BYTES = '512m';
+  t.is(maxLayerBytes(), 512 * 1024 ** 2);
+  t.is(buildImportRequest(['a.tar'], '/').maxBytes, 512 * 1024 ** 2);
+  process.env.NESTBOX_MAX_LAYER_BYTES = '2048';
+  t.is(maxLayerBytes(), 2048);
+  for (const bad of ['lots', '100', '1.5g', '-1m', '99999999999t']) {
+    process.env.NESTBOX_MAX_LAYER_BYTES = bad;
+    t.throws(() => maxLayerBytes(), { message: `NESTBOX_MAX_LAYER_BYTES must be a size of at least 1024 bytes (e.g. 1048576, 512m, 64g), got '${bad}'` });
+  }
+  delete process.env.NESTBOX_MAX_LAYER_BYTES;
+  t.throws(() => buildImportRequest([]), { message: /requires 1 or 2 arguments/ });
+  t.throws(() => buildImportRequest(['a', 'b', 'c']), { message: /requires 1 or 2 arguments/ });
+  t.throws(() => buildImportRequest(['-']), { message: /standard input is not supported/ });
+  t.throws(() => buildImportRequest(['--change', 'CMD x', 'a.tar']), { message: /unknown flag: --change/ });
 });
