@@ -13,6 +13,7 @@ Commands:
   ps [-a] [-q] [--format json]             List containers
   stop [-t SECONDS] CONTAINER...           Stop running containers (SIGTERM, then SIGKILL)
   rm [-f] CONTAINER...                     Remove containers
+  export [-o FILE] CONTAINER               Write a container's file system as a tar (stdout without -o)
   images                                   List images
   system info|stop                         Show or stop the services
 `;
@@ -24,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
     case 'exec': return (await import('./commands/exec.js')).execCommand(rest);
     case 'ps': return (await import('./commands/ps.js')).psCommand(rest);
     case 'stop': return (await import('./commands/stop.js')).stopCommand(rest);
+    case 'export': return (await import('./commands/export.js')).exportCommand(rest);
     case 'rm': return (await import('./commands/rm.js')).rmCommand(rest);
     case 'images': return (await import('./commands/images.js')).imagesCommand();
     case 'system': return (await import('./commands/system.js')).systemCommand(rest);

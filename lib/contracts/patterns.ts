@@ -14,6 +14,8 @@ export const STORAGE = {
   listImages: 'storage.image.list',
   prepareRootfs: 'storage.rootfs.prepare',
   removeRootfs: 'storage.rootfs.remove',
+  /** streams `started`, then `done` once the container's merged view is written as a tar */
+  exportRootfs: 'storage.rootfs.export',
 } as const;
 
 export const NAMESPACE = {
@@ -54,4 +56,6 @@ export const LIFECYCLE = {
   exec: 'lifecycle.exec',
   /** replies once an ended container has been cleaned up (an attached run's last step) */
   wait: 'lifecycle.wait',
+  /** a container's root file system as a tar (any state), to a file or the caller's FIFO */
+  export: 'lifecycle.export',
 } as const;

@@ -1,7 +1,9 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { STORAGE } from '../../lib/contracts/patterns.js';
-import { PrepareRootfsDto, RemoveRootfsDto, ResolveImageDto } from '../../lib/contracts/storage.dto.js';
+import { ExportRootfsDto, PrepareRootfsDto, RemoveRootfsDto, ResolveImageDto } from '../../lib/contracts/storage.dto.js';
+import { from, type Observable } from 'rxjs';
+import { exportTarget } from './rootfs-export.js';
 import type { ImageInfo, RootfsInfo } from '../../lib/contracts/types.js';
 import { Storage } from './storage.js';
 
@@ -28,5 +30,11 @@ export class StorageController {
   removeRootfs(@Payload() req: RemoveRootfsDto): { removed: true } {
     this.storage.removeRootfs(req.containerId);
     return { removed: true };
+  }
+
+  /** `started` once the target is open (a stream has no reply deadline after its first chunk: big roots take time), `done` at the end. */
+  @MessagePattern(STORAGE.exportRootfs)
+  exportRootfs(@Payload() req: ExportRootfsDto): Observable<{ started: true } | { done: true }> {
+    return from(this.storage.exportRootfs(req.containerId, req.imageId, exportTarget(req)));
   }
 }

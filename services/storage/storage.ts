@@ -2,13 +2,14 @@
  * The storage domain: resolves image references (building the default image on first use),
  * prepares and removes per-container overlay directories. Knows nothing of Nest or ZeroMQ.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { NestboxError } from '../../lib/errors.js';
 import type { ImageInfo, RootfsInfo } from '../../lib/contracts/types.js';
 import { DataLayout } from '../../lib/data-layout.js';
 import { ImageStore, normalizeRef, type StoredImage } from './image-store.js';
 import { LayerStore, type LayerExtractor, type Owner } from './layer-store.js';
 import { ContainerRootfs } from './container-rootfs.js';
+import type { ExportTarget, RootfsExporter } from './rootfs-export.js';
 import { DEFAULT_IMAGE, buildDefaultLayer, defaultImageConfig } from './default-image.js';
 
 export class Storage {
@@ -19,7 +20,7 @@ export class Storage {
   private building?: Promise<StoredImage>;
 
   /** `extractor`: where layers are extracted (the keeper namespace, keeper-extract.ts) */
-  constructor(dataRoot: string, extractor: LayerExtractor) {
+  constructor(dataRoot: string, extractor: LayerExtractor, private readonly exporter?: RootfsExporter) {
     this.layout = new DataLayout(dataRoot).init();
     this.images = new ImageStore(this.layout);
     this.images.init();
@@ -44,6 +45,17 @@ export class Storage {
     if (!image) throw new NestboxError('NOT_FOUND', `image ${imageId} not found`);
     const layerDirs = image.config.rootfs.diff_ids.map((d) => this.layers.dir(d));
     return this.rootfs.prepare(containerId, layerDirs, owner);
+  }
+
+  /** The container's merged view as a tar (rootfs-export.ts): its upper dir over its image's layers. */
+  async *exportRootfs(containerId: string, imageId: string, target: ExportTarget): AsyncGenerator<{ started: true } | { done: true }> {
+    if (!this.exporter) throw new NestboxError('UNIMPLEMENTED', 'export is not available here');
+    const image = this.images.list().find((i) => i.id === imageId);
+    if (!image) throw new NestboxError('NOT_FOUND', `image ${imageId} of the container not found`);
+    const { upperDir, mergedDir } = this.rootfs.paths(containerId);
+    if (!existsSync(upperDir)) throw new NestboxError('NOT_FOUND', `container ${containerId.slice(0, 12)} has no root file system`);
+    const layerDirs = image.config.rootfs.diff_ids.map((d) => this.layers.dir(d));
+    yield* this.exporter.export({ lowerDirs: [upperDir, ...layerDirs.reverse()], mountPoint: mergedDir, target });
   }
 
   removeRootfs(containerId: string): void {
