@@ -32,6 +32,7 @@ export interface ExportJob {
  * Runs as uid 0 of the keeper's user namespace, in a new mount namespace: $1 mount point, $2
  * driver, $3 lowerdir list. Entries are named as docker names them (`bin/sh`, no `./`); GNU tar's
  * exit 1 means a file changed while it was read (a running container), the archive is whole.
+ * 128 KiB records (-b 256) instead of 10 KiB: a fifth less CPU through the overlay (~200 MB).
  */
 const SCRIPT = `set -u -o pipefail
 mnt=$1 driver=$2 lower=$3
@@ -43,7 +44,7 @@ else
   mount -t overlay overlay -o "ro,userxattr,lowerdir=$lower" "$mnt" || exit 90
 fi
 cd "$mnt" || exit 91
-find . -mindepth 1 -maxdepth 1 -printf '%P\\0' | LC_ALL=C tar --null -T - --numeric-owner -cf -
+find . -mindepth 1 -maxdepth 1 -printf '%P\\0' | LC_ALL=C tar -b 256 --null -T - --numeric-owner -cf -
 status=$?
 cd / && umount "$mnt" || status=92
 [ "$driver" = fuse ] && wait $fuse

@@ -2,6 +2,7 @@ import test from 'ava';
 import { parseArgs, parseSize } from '../../cli/args.js';
 import { buildRunRequest } from '../../cli/commands/run.js';
 import { buildExecRequest } from '../../cli/commands/exec.js';
+import { buildExportRequest } from '../../cli/commands/export.js';
 import { startTimeoutMs } from '../../cli/services.js';
 
 test('options stop at the image; the rest is the command', (t) => {
@@ -71,4 +72,15 @@ test('the services start timeout comes from NESTBOX_START_TIMEOUT_MS, checked', 
 test('run --init asks for the built-in init; without it the request has none', (t) => {
   t.is(buildRunRequest(['--init', 'busybox']).init, true);
   t.false('init' in buildRunRequest(['busybox']));
+});
+
+test('export: one container; -o resolved to an absolute path in an existing directory; a terminal refused', (t) => {
+  t.deepEqual(buildExportRequest(['c1'], false), { container: 'c1' });
+  t.deepEqual(buildExportRequest(['-o', '/tmp/x.tar', 'c1'], true), { container: 'c1', file: '/tmp/x.tar' });
+  t.deepEqual(buildExportRequest(['c1', '--output=rel.tar'], true), { container: 'c1', file: `${process.cwd()}/rel.tar` });
+  t.throws(() => buildExportRequest(['c1'], true), { message: 'cowardly refusing to save to a terminal. Use the -o flag or redirect' });
+  t.throws(() => buildExportRequest(['-o', '/no/such/dir/x.tar', 'c1'], false), { message: 'export: cannot write /no/such/dir/x.tar: no such directory /no/such/dir' });
+  t.throws(() => buildExportRequest(['-o', '/tmp', 'c1'], false), { message: 'export: cannot write /tmp: it is a directory' });
+  t.throws(() => buildExportRequest([], false), { message: '"nestbox export" requires exactly 1 argument: CONTAINER' });
+  t.throws(() => buildExportRequest(['a', 'b'], false), { message: '"nestbox export" requires exactly 1 argument: CONTAINER' });
 });
