@@ -70,6 +70,7 @@ async function toStdout(container: string, stream: (pattern: string, data: unkno
         fd = undefined; // the socket's now
         copied = new Promise((res, rej) => {
           r.on('error', rej);
+          process.stdout.once('error', rej); // a closed pipe: the export fails (tar sees EPIPE too)
           r.on('end', res);
           r.pipe(process.stdout, { end: false });
         });
