@@ -2,8 +2,8 @@
  * `nestbox export` end to end, as root and rootless (and on the fuse driver, as kernels < 5.11
  * would use it): a container creates a file owned by 1000:1000, changes a mode, deletes files of
  * the image, makes a symlink and a hardlink; its export while running and after it stopped is
- * the view from inside: deleted paths absent, no `.wh.` entries, owners as inside, modes, link
- * targets, the hardlink. Bad input is one line and 125 with no file left; no mount, no temp file.
+ * the view from inside: deleted paths absent (an opaque dir hides the image's), no `.wh.` entries,
+ * owners as inside, modes, mtimes, link targets, the hardlink. Bad input is one line and 125 with no file left; no mount, no temp file.
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
@@ -22,17 +22,18 @@ test.after.always(() => outDirs.forEach((d) => rmSync(d, { recursive: true, forc
 const SCRIPT = [
   'echo owned > /owned', 'chown 1000:1000 /owned', 'chmod 0640 /owned',
   'chmod 0700 /etc/group', // a mode changed on a file of the image
-  'rm /bin/ls', 'rm -r /var/www', // deleted from the image: a whiteout in the upper dir
+  'rm /bin/ls', 'rm -r /home', // deleted from the image: a whiteout in the upper dir
   'echo gone > /made; rm /made',
+  'rm -r /var; mkdir /var; echo new > /var/new', // an opaque dir in the upper dir
   'ln -s /owned /link', 'ln /owned /hard',
   'touch /ready',
 ].join('; ');
 
-interface Entry { type: string; uid?: number; gid?: number; mode?: number; linkpath?: string }
+interface Entry { type: string; uid?: number; gid?: number; mode?: number; linkpath?: string; mtime?: Date }
 
 function listTar(file: string): Map<string, Entry> {
   const entries = new Map<string, Entry>();
-  tar.t({ file, sync: true, onReadEntry: (e) => entries.set(e.path.replace(/\/$/, ''), { type: e.type, uid: e.uid, gid: e.gid, mode: e.mode, linkpath: e.linkpath }) });
+  tar.t({ file, sync: true, onReadEntry: (e) => entries.set(e.path.replace(/\/$/, ''), { type: e.type, uid: e.uid, gid: e.gid, mode: e.mode, linkpath: e.linkpath, mtime: e.mtime }) });
   return entries;
 }
 
@@ -48,9 +49,10 @@ function assertView(t: ExecutionContext, file: string, when: string): void {
   const e = listTar(file);
   t.true(e.size > 100, `${when}: a whole root file system (${e.size} entries)`);
   t.false(e.has('bin/ls'), `${when}: /bin/ls was deleted`);
-  t.false(e.has('var/www'), `${when}: /var/www was deleted`);
+  t.false(e.has('home'), `${when}: /home was deleted`);
   t.false(e.has('made'), `${when}: /made was deleted`);
   t.deepEqual([...e.keys()].filter((p) => p.includes('.wh.') || p.startsWith('./') || p.startsWith('/')), [], `${when}: no whiteout entries, relative names`);
+  t.deepEqual([...e.keys()].filter((p) => p.startsWith('var/')), ['var/new'], `${when}: the recreated dir hides the image's`);
   t.like(e.get('bin/sh'), { type: 'SymbolicLink', linkpath: 'busybox' }, `${when}: image symlink kept`);
   const owned = e.get('owned');
   const hard = e.get('hard');
@@ -63,6 +65,8 @@ function assertView(t: ExecutionContext, file: string, when: string): void {
   t.true(link?.linkpath === 'owned' || link?.linkpath === 'hard', `${when}: hardlink target ${link?.linkpath}`);
   t.is((e.get('etc/group')?.mode ?? 0) & 0o7777, 0o700, `${when}: changed mode`);
   t.like(e.get('etc/passwd'), { type: 'File', uid: 0, gid: 0 }, when);
+  t.is(e.get('etc/passwd')?.mtime?.getTime(), Date.UTC(2024, 0, 1), `${when}: the image's mtime`);
+  t.true(Math.abs((file1?.mtime?.getTime() ?? 0) - Date.now()) < 10 * 60_000, `${when}: the new file's mtime`);
 }
 
 /** Runs `nestbox export NAME` with stdout into FILE; resolves with the exit code and stderr. */
@@ -86,7 +90,7 @@ function exportToStdout(nb: NestboxInstance, name: string, file: string): Promis
 async function waitReady(t: ExecutionContext, nb: NestboxInstance, name: string): Promise<void> {
   const deadline = Date.now() + scaled(10_000);
   while (Date.now() < deadline) {
-    if ((await nb.cli(['exec', name, 'test', '-e', '/ready'])).code === 0) return;
+    if ((await nb.cli(['exec', name, 'cat', '/ready'])).code === 0) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   t.fail(`${name} never became ready`);
@@ -151,6 +155,7 @@ each('export of a container whose command never ran is the image', async (t, nb)
   t.is(r.code, 0, r.stderr);
   const e = listTar(file);
   t.like(e.get('bin/ls'), { type: 'SymbolicLink', linkpath: 'busybox' });
+  t.true(e.has('home') && e.has('var/www') && e.has('var/spool'), 'what the other test deletes is in the image');
   assertClean(t, nb, dir, ['created.tar']);
   await nb.cli(['rm', '-f', 'exp-created']);
 });
