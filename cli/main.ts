@@ -13,6 +13,7 @@ Commands:
   ps [-a] [-q] [--format json]             List containers
   stop [-t SECONDS] CONTAINER...           Stop running containers (SIGTERM, then SIGKILL)
   rm [-f] [-v] CONTAINER...                Remove containers (-v: and their named volumes)
+  export [-o FILE] CONTAINER               Write a container's file system as a tar (stdout without -o)
   images                                   List images
   volume create|ls|inspect|rm              Manage named volumes (run -v NAME:/path)
   import FILE [REFERENCE]                  Make an image of a rootfs tar (plain or gzip)
@@ -26,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
     case 'exec': return (await import('./commands/exec.js')).execCommand(rest);
     case 'ps': return (await import('./commands/ps.js')).psCommand(rest);
     case 'stop': return (await import('./commands/stop.js')).stopCommand(rest);
+    case 'export': return (await import('./commands/export.js')).exportCommand(rest);
     case 'rm': return (await import('./commands/rm.js')).rmCommand(rest);
     case 'images': return (await import('./commands/images.js')).imagesCommand();
     case 'volume': return (await import('./commands/volume.js')).volumeCommand(rest);

@@ -97,3 +97,10 @@ export class ExecRequestDto {
 export class WaitRequestDto {
   @Matches(CONTAINER_ID, { message: 'containerId must be 64 hex characters' }) containerId: string;
 }
+
+/** `export`: exactly one of `file` and `fifo` (absolute paths; see ExportRootfsDto) */
+export class ExportRequestDto {
+  @IsString() @MaxLength(128) container: string;
+  @IsOptional() @Matches(/^\/[^\0]*$/, { message: 'file must be an absolute path' }) file?: string;
+  @IsOptional() @Matches(/^\/[^\0]*$/, { message: 'fifo must be an absolute path' }) fifo?: string;
+}

@@ -20,6 +20,8 @@ export const STORAGE = {
   volumeRemove: 'storage.volume.remove',
   /** `nestbox import FILE [REF]`: a rootfs tar as a one-layer image */
   importImage: 'storage.image.import',
+  /** streams `started`, then `done` once the container's merged view is written as a tar */
+  exportRootfs: 'storage.rootfs.export',
 } as const;
 
 export const NAMESPACE = {
@@ -62,4 +64,6 @@ export const LIFECYCLE = {
   wait: 'lifecycle.wait',
   /** volume rm: refused while a container uses the volume */
   volumeRemove: 'lifecycle.volume.remove',
+  /** a container's root file system as a tar (any state), to a file or the caller's FIFO */
+  export: 'lifecycle.export',
 } as const;

@@ -52,3 +52,20 @@ export class ImportImageDto {
   /** cap on the uncompressed size (NESTBOX_MAX_LAYER_BYTES); the service's default when absent */
   @IsOptional() @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) maxBytes?: number;
 }
+
+const ABSOLUTE = /^\/[^\0]*$/;
+
+/** Exactly one of `file` (written under a temporary name, renamed at the end) and `fifo` (its reader waits). */
+export class ExportRootfsDto {
+  @Matches(CONTAINER_ID, { message: 'containerId must be 64 hex characters' })
+  containerId: string;
+
+  @IsString() @Matches(/^sha256:[0-9a-f]{64}$/, { message: 'imageId must be sha256:<64 hex>' })
+  imageId: string;
+
+  @IsOptional() @Matches(ABSOLUTE, { message: 'file must be an absolute path' })
+  file?: string;
+
+  @IsOptional() @Matches(ABSOLUTE, { message: 'fifo must be an absolute path' })
+  fifo?: string;
+}

@@ -2,10 +2,11 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { from, type Observable } from 'rxjs';
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
-import { ExecRequestDto, ListRequestDto, RemoveRequestDto, VolumeRemoveRequestDto, RunRequestDto, StopRequestDto, WaitRequestDto } from '../../lib/contracts/lifecycle.dto.js';
+import { ExecRequestDto, ExportRequestDto, ListRequestDto, RemoveRequestDto, RunRequestDto, StopRequestDto, VolumeRemoveRequestDto, WaitRequestDto } from '../../lib/contracts/lifecycle.dto.js';
 import type { ContainerSummary, RunChunk } from '../../lib/contracts/types.js';
 import { ContainerStore } from './container-store.js';
 import { ExecFlow } from './exec-flow.js';
+import { ExportFlow, type ExportChunk } from './export-flow.js';
 import { ExitMonitor } from './exit-monitor.js';
 import { Reconciler } from './reconciler.js';
 import { RemoveFlow } from './remove-flow.js';
@@ -23,7 +24,19 @@ export class LifecycleController {
     @Inject(Reconciler) private readonly reconciler: Reconciler,
     @Inject(ExecFlow) private readonly execFlow: ExecFlow,
     @Inject(ExitMonitor) private readonly monitor: ExitMonitor,
+    @Inject(ExportFlow) private readonly exportFlow: ExportFlow,
   ) {}
+
+  /** `started`, then `done` once the container's root file system is written as a tar. */
+  @MessagePattern(LIFECYCLE.export)
+  export(@Payload() req: ExportRequestDto): Observable<ExportChunk> {
+    const flow = this.exportFlow;
+    const ready = this.reconciler.ready;
+    return from((async function* () {
+      await ready;
+      yield* flow.export(req);
+    })());
+  }
 
   /** `started`, the process's output, then one `exit`; with -i/-t/-d only `started` (with the attach socket unless -d). */
   @MessagePattern(LIFECYCLE.exec)

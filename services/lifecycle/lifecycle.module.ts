@@ -12,6 +12,7 @@ import { Reconciler } from './reconciler.js';
 import { RunFlow } from './run-flow.js';
 import { StopFlow } from './stop-flow.js';
 import { ExecFlow } from './exec-flow.js';
+import { ExportFlow } from './export-flow.js';
 import { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
 
@@ -32,7 +33,7 @@ import type { ServiceCaller } from './service-caller.js';
       inject: [SERVICE_CALLER, ContainerStore, ExitMonitor],
       useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor) => new Reconciler(s, c, m),
     },
-    ...[RunFlow, RemoveFlow, StopFlow, ExecFlow].map((Flow) => ({
+    ...[RunFlow, RemoveFlow, StopFlow, ExecFlow, ExportFlow].map((Flow) => ({
       provide: Flow,
       inject: [SERVICE_CALLER, ContainerStore, ExitMonitor],
       useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor) => new Flow(s, c, m),

@@ -13,15 +13,15 @@ import type { Owner } from './layer-store.js';
 export class ContainerRootfs {
   constructor(private readonly layout: DataLayout) {}
 
-  prepare(containerId: string, layerDirs: string[], owner: Owner): RootfsInfo {
+  /** The container's upper, work and merged dirs (made by prepare). */
+  paths(containerId: string): Omit<RootfsInfo, 'lowerDirs'> {
     const base = this.layout.container(containerId);
-    mkdirSync(base, { recursive: true, mode: 0o711 });
-    const info: RootfsInfo = {
-      lowerDirs: [...layerDirs].reverse(),
-      upperDir: join(base, 'upper'),
-      workDir: join(base, 'work'),
-      mergedDir: join(base, 'merged'),
-    };
+    return { upperDir: join(base, 'upper'), workDir: join(base, 'work'), mergedDir: join(base, 'merged') };
+  }
+
+  prepare(containerId: string, layerDirs: string[], owner: Owner): RootfsInfo {
+    mkdirSync(this.layout.container(containerId), { recursive: true, mode: 0o711 });
+    const info: RootfsInfo = { lowerDirs: [...layerDirs].reverse(), ...this.paths(containerId) };
     for (const dir of [info.upperDir, info.workDir, info.mergedDir]) {
       if (!existsSync(dir)) mkdirSync(dir, { mode: 0o755 });
       if (process.getuid?.() === 0) chownSync(dir, owner.uid, owner.gid);

@@ -1,8 +1,10 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { STORAGE } from '../../lib/contracts/patterns.js';
-import { EnsureVolumeDto, ImportImageDto, PrepareRootfsDto, RemoveRootfsDto, ResolveImageDto, VolumeNameDto } from '../../lib/contracts/storage.dto.js';
+import { EnsureVolumeDto, ExportRootfsDto, ImportImageDto, PrepareRootfsDto, RemoveRootfsDto, ResolveImageDto, VolumeNameDto } from '../../lib/contracts/storage.dto.js';
 import type { VolumeInfo } from './volume-store.js';
+import { from, type Observable } from 'rxjs';
+import { exportTarget } from './rootfs-export.js';
 import type { ImageInfo, RootfsInfo } from '../../lib/contracts/types.js';
 import { DEFAULT_MAX_LAYER_BYTES } from './layer-copy.js';
 import { Storage, type ImportResult } from './storage.js';
@@ -57,5 +59,11 @@ export class StorageController {
   removeRootfs(@Payload() req: RemoveRootfsDto): { removed: true } {
     this.storage.removeRootfs(req.containerId);
     return { removed: true };
+  }
+
+  /** `started` once the target is open (a stream has no reply deadline after its first chunk: big roots take time), `done` at the end. */
+  @MessagePattern(STORAGE.exportRootfs)
+  exportRootfs(@Payload() req: ExportRootfsDto): Observable<{ started: true } | { done: true }> {
+    return from(this.storage.exportRootfs(req.containerId, req.imageId, exportTarget(req)));
   }
 }

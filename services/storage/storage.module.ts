@@ -4,8 +4,12 @@ import { NAMESPACE } from '../../lib/contracts/patterns.js';
 import type { KeeperInfo } from '../../lib/contracts/types.js';
 import { DataLayout } from '../../lib/data-layout.js';
 import { dataRoot } from '../../lib/paths.js';
+import { NestboxError } from '../../lib/errors.js';
 import { call, clientToken, clientsFor, healthController } from '../../lib/service-host.js';
-import { KeeperExtractor } from './keeper-extract.js';
+import { nativeBin } from '../../lib/paths.js';
+import { chooseOverlayDriver, type OverlayDriver } from '../namespace/overlay-driver.js';
+import { KeeperExtractor, type KeeperSource } from './keeper-extract.js';
+import { RootfsExporter } from './rootfs-export.js';
 import { StorageController } from './storage.controller.js';
 import { Storage } from './storage.js';
 
@@ -16,10 +20,24 @@ import { Storage } from './storage.js';
     {
       provide: Storage,
       inject: [clientToken('namespace')],
-      // layers are extracted in the keeper namespace, which the namespace service owns
-      useFactory: (namespace: ClientProxy) =>
-        new Storage(dataRoot(), new KeeperExtractor((purpose) => call<KeeperInfo>(namespace, NAMESPACE.keeper, { purpose }), new DataLayout(dataRoot()).worker)),
+      // layers are extracted, and exports mounted, in the keeper namespace, which the namespace service owns
+      useFactory: (namespace: ClientProxy) => {
+        const keeper: KeeperSource = (purpose) => call<KeeperInfo>(namespace, NAMESPACE.keeper, { purpose });
+        const layout = new DataLayout(dataRoot());
+        return new Storage(dataRoot(), new KeeperExtractor(keeper, layout.worker), new RootfsExporter(keeper, overlayDriverOnce(layout.tmp)));
+      },
     },
   ],
 })
 export class StorageModule {}
+
+/** The same probe (and override) as the namespace service's, run on the first export only. */
+function overlayDriverOnce(probeDir: string): () => OverlayDriver {
+  let driver: OverlayDriver | undefined;
+  return () => {
+    if (driver) return driver;
+    const choice = chooseOverlayDriver(process.env, probeDir, nativeBin('nestbox-runtime'));
+    if (choice.error) throw new NestboxError('FAILED_PRECONDITION', choice.error);
+    return (driver = choice.driver);
+  };
+}

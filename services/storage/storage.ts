@@ -2,8 +2,8 @@
  * The storage domain: resolves image references (building the default image on first use),
  * prepares and removes per-container overlay directories. Knows nothing of Nest or ZeroMQ.
  */
-import { rmSync } from 'node:fs';
 import { basename } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
 import { NestboxError } from '../../lib/errors.js';
 import type { ImageInfo, RootfsInfo } from '../../lib/contracts/types.js';
 import { DataLayout } from '../../lib/data-layout.js';
@@ -11,6 +11,7 @@ import { ImageStore, normalizeRef, type OciImageConfig, type StoredImage } from 
 import { LayerStore, type LayerExtractor, type Owner } from './layer-store.js';
 import { ContainerRootfs } from './container-rootfs.js';
 import { VolumeStore } from './volume-store.js';
+import type { ExportTarget, RootfsExporter } from './rootfs-export.js';
 import { DEFAULT_IMAGE, buildDefaultLayer, defaultImageConfig } from './default-image.js';
 import { copyLayerTar } from './layer-copy.js';
 
@@ -30,7 +31,7 @@ export class Storage {
   private building?: Promise<StoredImage & { ref: string }>;
 
   /** `extractor`: where layers are extracted (the keeper namespace, keeper-extract.ts) */
-  constructor(dataRoot: string, extractor: LayerExtractor) {
+  constructor(dataRoot: string, extractor: LayerExtractor, private readonly exporter?: RootfsExporter) {
     this.layout = new DataLayout(dataRoot).init();
     this.images = new ImageStore(this.layout);
     this.images.init();
@@ -78,6 +79,17 @@ export class Storage {
       const e = err instanceof NestboxError ? err : new NestboxError('INTERNAL', (err as Error).message);
       throw new NestboxError(e.code, `import ${source}: ${e.message}`);
     }
+  }
+
+  /** The container's merged view as a tar (rootfs-export.ts): its upper dir over its image's layers. */
+  async *exportRootfs(containerId: string, imageId: string, target: ExportTarget): AsyncGenerator<{ started: true } | { done: true }> {
+    if (!this.exporter) throw new NestboxError('UNIMPLEMENTED', 'export is not available here');
+    const image = this.images.list().find((i) => i.id === imageId);
+    if (!image) throw new NestboxError('NOT_FOUND', `image ${imageId} of the container not found`);
+    const { upperDir, mergedDir } = this.rootfs.paths(containerId);
+    if (!existsSync(upperDir)) throw new NestboxError('NOT_FOUND', `container ${containerId.slice(0, 12)} has no root file system`);
+    const layerDirs = image.config.rootfs.diff_ids.map((d) => this.layers.dir(d));
+    yield* this.exporter.export({ lowerDirs: [upperDir, ...layerDirs.reverse()], mountPoint: mergedDir, target });
   }
 
   removeRootfs(containerId: string): void {

@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { parseArgs, parseSize } from '../../cli/args.js';
 import { buildRunRequest } from '../../cli/commands/run.js';
 import { buildExecRequest } from '../../cli/commands/exec.js';
+import { buildExportRequest } from '../../cli/commands/export.js';
 import { startTimeoutMs } from '../../cli/services.js';
 import { buildImportRequest, maxLayerBytes } from '../../cli/commands/import.js';
 
@@ -111,4 +112,15 @@ test('import sends an absolute path, the reference and the size cap from NESTBOX
   t.throws(() => buildImportRequest(['a', 'b', 'c']), { message: /requires 1 or 2 arguments/ });
   t.throws(() => buildImportRequest(['-']), { message: /standard input is not supported/ });
   t.throws(() => buildImportRequest(['--change', 'CMD x', 'a.tar']), { message: /unknown flag: --change/ });
+});
+
+test('export: one container; -o resolved to an absolute path in an existing directory; a terminal refused', (t) => {
+  t.deepEqual(buildExportRequest(['c1'], false), { container: 'c1' });
+  t.deepEqual(buildExportRequest(['-o', '/tmp/x.tar', 'c1'], true), { container: 'c1', file: '/tmp/x.tar' });
+  t.deepEqual(buildExportRequest(['c1', '--output=rel.tar'], true), { container: 'c1', file: `${process.cwd()}/rel.tar` });
+  t.throws(() => buildExportRequest(['c1'], true), { message: 'cowardly refusing to save to a terminal. Use the -o flag or redirect' });
+  t.throws(() => buildExportRequest(['-o', '/no/such/dir/x.tar', 'c1'], false), { message: 'export: cannot write /no/such/dir/x.tar: no such directory /no/such/dir' });
+  t.throws(() => buildExportRequest(['-o', '/tmp', 'c1'], false), { message: 'export: cannot write /tmp: it is a directory' });
+  t.throws(() => buildExportRequest([], false), { message: '"nestbox export" requires exactly 1 argument: CONTAINER' });
+  t.throws(() => buildExportRequest(['a', 'b'], false), { message: '"nestbox export" requires exactly 1 argument: CONTAINER' });
 });
