@@ -131,6 +131,12 @@ function rawTerminal(): () => void {
 }
 
 /** docker's choice: the size of the terminal we write to, else of the one we read from. */
+/** -t: the local terminal's size for the request, so the container's pty is made with it (no resize race). */
+export function consoleSize(request: { tty?: unknown }): { consoleSize?: { height: number; width: number } } {
+  const size = request.tty ? windowSize() : undefined;
+  return size ? { consoleSize: { height: size.rows, width: size.cols } } : {};
+}
+
 function windowSize(): { rows: number; cols: number } | undefined {
   if (process.stdout.isTTY && process.stdout.rows && process.stdout.columns) return { rows: process.stdout.rows, cols: process.stdout.columns };
   if (process.stderr.isTTY && process.stderr.rows && process.stderr.columns) return { rows: process.stderr.rows, cols: process.stderr.columns };

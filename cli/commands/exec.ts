@@ -4,7 +4,7 @@ import type { RunChunk } from '../../lib/contracts/types.js';
 import { NestboxError } from '../../lib/errors.js';
 import { parseArgs } from '../args.js';
 import { PROCESS_SPECS, processOptions } from '../process-options.js';
-import { relay, requireTerminalInput } from '../attach-relay.js';
+import { consoleSize, relay, requireTerminalInput } from '../attach-relay.js';
 import { clientFor, ensureServices } from '../services.js';
 
 export function buildExecRequest(argv: string[]): Record<string, unknown> {
@@ -17,6 +17,7 @@ export function buildExecRequest(argv: string[]): Record<string, unknown> {
 export async function execCommand(argv: string[]): Promise<number> {
   const request = buildExecRequest(argv);
   requireTerminalInput(request);
+  Object.assign(request, consoleSize(request));
   await ensureServices();
   const client = clientFor('lifecycle', 60_000);
   try {

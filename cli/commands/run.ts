@@ -4,7 +4,7 @@ import type { RunChunk } from '../../lib/contracts/types.js';
 import { NestboxError } from '../../lib/errors.js';
 import { parseArgs, parseNumber, parseSize, type OptionSpec } from '../args.js';
 import { clientFor, ensureServices } from '../services.js';
-import { relay, requireTerminalInput } from '../attach-relay.js';
+import { consoleSize, relay, requireTerminalInput } from '../attach-relay.js';
 import { PROCESS_SPECS, processOptions } from '../process-options.js';
 import { checkDistinctDestinations, parseVolumeFlag } from '../../lib/volume-spec.js';
 import { realpathSync, statSync } from 'node:fs';
@@ -63,6 +63,7 @@ export function buildRunRequest(argv: string[]): Record<string, unknown> {
 export async function runCommand(argv: string[]): Promise<number> {
   const request = buildRunRequest(argv);
   requireTerminalInput(request);
+  Object.assign(request, consoleSize(request));
   await ensureServices();
   const client = clientFor('lifecycle', 120_000);
   try {

@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateNested, MaxLength } from 'class-validator';
 import { ResourceLimitsDto } from './cgroup.dto.js';
 import { NETWORK_MODES } from './network.dto.js';
+import { ConsoleSizeDto } from './namespace.dto.js';
 import { CONTAINER_ID, CONTAINER_NAME, ENV_ENTRY, HOSTNAME, IMAGE_REF } from './validators.js';
 
 /** one -v, parsed by lib/volume-spec.ts */
@@ -54,6 +55,8 @@ export class RunRequestDto {
 
   /** -t: the container's stdio is a pty of its own devpts; the caller attaches to the shim */
   @IsOptional() @IsBoolean() tty?: boolean;
+  /** -t: the caller's terminal size, the pty's from its creation */
+  @IsOptional() @ValidateNested() @Type(() => ConsoleSizeDto) consoleSize?: ConsoleSizeDto;
 
   @IsIn(NETWORK_MODES, { message: 'network must be one of: none (slirp, bridge and named networks are not supported yet)' })
   network: string;
@@ -92,6 +95,7 @@ export class ExecRequestDto {
   @IsOptional() @IsBoolean() interactive?: boolean;
   @IsOptional() @IsBoolean() tty?: boolean;
   @IsOptional() @IsBoolean() detach?: boolean;
+  @IsOptional() @ValidateNested() @Type(() => ConsoleSizeDto) consoleSize?: ConsoleSizeDto;
 }
 
 export class WaitRequestDto {

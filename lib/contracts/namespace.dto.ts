@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import {
-  ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested, IsBoolean,
+  ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested, IsBoolean,
 } from 'class-validator';
 import { CONTAINER_ID, ENV_ENTRY, HOSTNAME } from './validators.js';
 
@@ -30,6 +30,12 @@ export class ProcessDto {
   @IsInt() @Min(0) gid: number;
 }
 
+/** a terminal's size at its creation (OCI process.consoleSize), so the command starts with it */
+export class ConsoleSizeDto {
+  @IsInt() @Min(1) @Max(65535) height: number;
+  @IsInt() @Min(1) @Max(65535) width: number;
+}
+
 export class RunContainerDto {
   @Matches(CONTAINER_ID, { message: 'containerId must be 64 hex characters' })
   containerId: string;
@@ -52,6 +58,7 @@ export class RunContainerDto {
 
   /** process.terminal: a pty from the container's own devpts, its master held by the shim */
   @IsOptional() @IsBoolean() terminal?: boolean;
+  @IsOptional() @ValidateNested() @Type(() => ConsoleSizeDto) consoleSize?: ConsoleSizeDto;
 
   /** the container's stdin is a pipe fed by attach clients */
   @IsOptional() @IsBoolean() stdin?: boolean;
@@ -88,6 +95,7 @@ export class ExecStartDto extends ExecContainerDto {
   @IsOptional() @IsBoolean() stdin?: boolean;
   /** process.terminal: a pty from the container's devpts */
   @IsOptional() @IsBoolean() terminal?: boolean;
+  @IsOptional() @ValidateNested() @Type(() => ConsoleSizeDto) consoleSize?: ConsoleSizeDto;
   /** nobody attaches: the reply comes once the process runs; its output is dropped */
   @IsOptional() @IsBoolean() detach?: boolean;
 }

@@ -27,7 +27,7 @@ export class ExecFlow {
       ...(uid !== undefined ? { uid } : {}),
       ...(gid !== undefined ? { gid } : {}),
     };
-    if (req.interactive || req.tty || req.detach) return this.underShim(record.id, { ...proc, stdin: req.interactive === true, terminal: req.tty === true, detach: req.detach === true });
+    if (req.interactive || req.tty || req.detach) return this.underShim(record.id, { ...proc, stdin: req.interactive === true, terminal: req.tty === true, detach: req.detach === true, ...(req.tty && req.consoleSize ? { consoleSize: req.consoleSize } : {}) });
     return this.services.stream<RunChunk>('namespace', NAMESPACE.exec, proc);
   }
 

@@ -94,6 +94,7 @@ export class RunFlow {
         network: req.network,
         ...(req.init ? { init: true } : {}),
         ...(req.tty ? { terminal: true } : {}),
+        ...(req.tty && req.consoleSize ? { consoleSize: req.consoleSize } : {}),
         ...(req.remove ? { volatile: true } : {}),
         ...(req.interactive ? { stdin: true } : {}),
       };

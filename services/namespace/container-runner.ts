@@ -122,7 +122,7 @@ export class ContainerRunner {
     try {
       const spec = execProcessSpec(t.process, req);
       const terminal = req.terminal === true;
-      writeProcessFile(processFile, { ...spec, terminal, env: withTerm(spec.env ?? [], terminal) });
+      writeProcessFile(processFile, { ...spec, terminal, ...(terminal && req.consoleSize ? { consoleSize: req.consoleSize } : {}), env: withTerm(spec.env ?? [], terminal) });
       await launchShim(this.bins.shim, {
         containerId: req.containerId, containerDir: execDir, bundleDir: join(t.dir, 'bundle'), runtime: this.bins.runtime,
         cgroupPaths: [], waitAttach: attach, stdin: attach && req.stdin === true, terminal: req.terminal === true,

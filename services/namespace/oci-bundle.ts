@@ -61,6 +61,7 @@ export function buildSpec(
     ociVersion: '1.0.2',
     process: {
       terminal: req.terminal === true,
+      ...(req.terminal && req.consoleSize ? { consoleSize: req.consoleSize } : {}),
       user: { uid: p.uid, gid: p.gid },
       args: p.args,
       // docker sets TERM for a terminal unless the image or the caller did

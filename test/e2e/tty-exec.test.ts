@@ -75,10 +75,11 @@ function containerDirs(nb: NestboxInstance): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
-each('run -t: the container has /dev/pts/0 of its own devpts', async (t, nb) => {
-  const s = new TerminalSession(cliLine(nb, ['run', '-t', '--rm', 'busybox', 'tty']));
+each('run -t: the container has /dev/pts/0 of its own devpts, made with our size', async (t, nb) => {
+  // the size travels with the request (process.consoleSize): right before any resize frame
+  const s = new TerminalSession(cliLine(nb, ['run', '-t', '--rm', 'busybox', 'sh', '-c', 'tty; stty size']));
   t.is(await s.done, 0);
-  t.regex(s.output, /^\/dev\/pts\/0\r?\r?\n$/m);
+  t.regex(s.output, /^\/dev\/pts\/0\r?\r?\n30 100\r?\r?\n$/m);
   t.deepEqual(containerDirs(nb), []);
 });
 
