@@ -22,6 +22,14 @@ export interface ImportResult {
   warnings: string[];
 }
 
+export interface StoredLayer {
+  diffId: string;
+  /** size of the uncompressed tar, as stored */
+  size: number;
+  /** warning lines of its extraction (entries skipped, owners squashed) */
+  warnings: string[];
+}
+
 export class Storage {
   readonly layout: DataLayout;
   readonly images: ImageStore;
@@ -66,18 +74,37 @@ export class Storage {
    */
   async importImage(source: string, ref: string | undefined, owner: Owner, maxBytes: number): Promise<ImportResult> {
     try {
-      const copy = await copyLayerTar(source, this.layout.tmp, maxBytes);
-      try {
-        const layer = await this.layers.extract(copy.file, copy.diffId, owner);
-        this.images.adoptBlob(copy.file, copy.diffId);
-        const image = this.images.tag(ref, importedImageConfig(copy.diffId, source), [{ digest: copy.diffId, size: copy.size }]);
-        return { id: image.id, warnings: layer.warnings };
-      } finally {
-        rmSync(copy.file, { force: true }); // already gone when it became the blob
-      }
+      const layer = await this.storeLayer(source, owner, maxBytes);
+      const image = this.images.tag(ref, importedImageConfig(layer.diffId, source), [{ digest: layer.diffId, size: layer.size }]);
+      return { id: image.id, warnings: layer.warnings };
     } catch (err) {
       const e = err instanceof NestboxError ? err : new NestboxError('INTERNAL', (err as Error).message);
       throw new NestboxError(e.code, `import ${source}: ${e.message}`);
+    }
+  }
+
+  /** True when the layer with this diffID is stored (blob and extracted tree): import, load and pull skip it. */
+  hasLayer(diffId: string): boolean {
+    return this.layers.has(diffId) && this.images.blobPath(diffId) !== undefined;
+  }
+
+  /**
+   * Stores one layer archive (a plain or gzip tar file; import, load and pull share this): it is
+   * decompressed under the size cap, hashed, checked against `expectedDiffId` when the image's
+   * config names one, extracted in the keeper (once per diffID) and kept as an uncompressed blob.
+   * The caller still owns `source`; nothing of a refused layer stays.
+   */
+  async storeLayer(source: string, owner: Owner, maxBytes: number, expectedDiffId?: string): Promise<StoredLayer> {
+    const copy = await copyLayerTar(source, this.layout.tmp, maxBytes);
+    try {
+      if (expectedDiffId !== undefined && copy.diffId !== expectedDiffId) {
+        throw new NestboxError('INVALID_ARGUMENT', `layer content does not match its diffID: expected ${expectedDiffId}, got ${copy.diffId}`);
+      }
+      const layer = await this.layers.extract(copy.file, copy.diffId, owner);
+      this.images.adoptBlob(copy.file, copy.diffId);
+      return { diffId: copy.diffId, size: copy.size, warnings: layer.warnings };
+    } finally {
+      rmSync(copy.file, { force: true }); // already gone when it became the blob
     }
   }
 
