@@ -9,8 +9,10 @@ SOLO_USER=${NESTBOX_SOLO_USER:-nbxsolo}  # has no subordinate range: single-id m
 if [ "$(id -u)" != 0 ]; then echo "setup-host: run as root" >&2; exit 1; fi
 
 export DEBIAN_FRONTEND=noninteractive
+# skopeo and docker-registry: the image transport tests (load of an OCI layout skopeo wrote, pull from a
+# registry on loopback that skopeo pushed to)
 # runc: the bundle comparison test runs one generated bundle under it (crun 1.8 refuses hybrid cgroups)
-pkgs=(gcc make libc6-dev libjansson-dev libseccomp-dev busybox-static uidmap iproute2 fuse-overlayfs slirp4netns util-linux mount runc)
+pkgs=(gcc make libc6-dev libjansson-dev libseccomp-dev busybox-static uidmap iproute2 fuse-overlayfs slirp4netns util-linux mount runc skopeo docker-registry openssl)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

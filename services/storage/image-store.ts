@@ -92,11 +92,14 @@ export class ImageStore {
 
   /**
    * Records an image (config + layer blobs already stored) under `ref`, replacing an older one;
-   * without `ref`, as an untagged image (once per manifest).
+   * without `ref`, as an untagged image (once per manifest). A config given as bytes (load, pull)
+   * is stored as it came, so the image keeps the id (config digest) it has everywhere else.
    */
-  tag(ref: string | undefined, config: OciImageConfig, layers: { digest: string; size: number }[]): StoredImage {
+  tag(ref: string | undefined, configOrBytes: OciImageConfig | Buffer, layers: { digest: string; size: number }[]): StoredImage {
     const name = ref === undefined ? undefined : normalizeRef(ref);
-    const cfg = this.putBlob(Buffer.from(JSON.stringify(config)));
+    const raw = Buffer.isBuffer(configOrBytes) ? configOrBytes : Buffer.from(JSON.stringify(configOrBytes));
+    const config = Buffer.isBuffer(configOrBytes) ? parseConfig(configOrBytes) : configOrBytes;
+    const cfg = this.putBlob(raw);
     const manifest = {
       schemaVersion: 2,
       mediaType: MEDIA.manifest,
@@ -137,3 +140,14 @@ export class ImageStore {
   }
 }
 
+
+function parseConfig(bytes: Buffer): OciImageConfig {
+  let config: OciImageConfig;
+  try {
+    config = JSON.parse(bytes.toString('utf8')) as OciImageConfig;
+  } catch (err) {
+    throw new NestboxError('INVALID_ARGUMENT', `the image config is not JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(config?.rootfs?.diff_ids)) throw new NestboxError('INVALID_ARGUMENT', 'the image config has no rootfs.diff_ids');
+  return config;
+}
