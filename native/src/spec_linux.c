@@ -150,10 +150,27 @@ int parse_linux(json_t *root, struct nbx_spec *s)
 	return 0;
 }
 
+/* A "true"/"false" annotation into *out (left as it is when absent). */
+static int get_bool_annotation(json_t *a, const char *key, const char *where, bool *out)
+{
+	char *v = NULL;
+	if (get_string(a, key, where, &v) < 0)
+		return -1;
+	if (!v)
+		return 0;
+	bool ok = !strcmp(v, "true") || !strcmp(v, "false");
+	if (ok)
+		*out = !strcmp(v, "true");
+	else
+		nbx_fail("config.json: annotations: %s: \"%.64s\" must be true or false", key, v);
+	free(v);
+	return ok ? 0 : -1;
+}
+
 int parse_annotations(json_t *root, struct nbx_spec *s)
 {
 	json_t *a = json_object_get(root, "annotations");
-	char *cg = NULL, *driver = NULL, *init = NULL, *cache = NULL, *vol = NULL;
+	char *cg = NULL, *driver = NULL, *cache = NULL;
 	s->cgroup_paths.v = xcalloc(1, sizeof(char *));
 	if (!a || json_is_null(a))
 		return 0;
@@ -164,26 +181,14 @@ int parse_annotations(json_t *root, struct nbx_spec *s)
 	    get_string(a, ANN_OVERLAY_WORK, "annotations." ANN_OVERLAY_WORK, &s->ov_work) < 0 ||
 	    get_string(a, ANN_OVERLAY_DRIVER, "annotations." ANN_OVERLAY_DRIVER, &driver) < 0 ||
 	    get_string(a, ANN_CGROUP_PATHS, "annotations." ANN_CGROUP_PATHS, &cg) < 0 ||
-	    get_string(a, ANN_INIT, "annotations." ANN_INIT, &init) < 0 ||
+	    get_bool_annotation(a, ANN_INIT, "annotations." ANN_INIT, &s->init) < 0 ||
 	    get_string(a, ANN_SECCOMP_CACHE, "annotations." ANN_SECCOMP_CACHE, &cache) < 0 ||
-	    get_string(a, ANN_OVERLAY_VOLATILE, "annotations." ANN_OVERLAY_VOLATILE, &vol) < 0)
+	    get_bool_annotation(a, ANN_OVERLAY_VOLATILE, "annotations." ANN_OVERLAY_VOLATILE, &s->ov_volatile) < 0)
 		return -1;
-	if (vol) {
-		if (strcmp(vol, "true") && strcmp(vol, "false"))
-			return nbx_fail("config.json: annotations: %s: \"%.64s\" must be true or false", ANN_OVERLAY_VOLATILE, vol);
-		s->ov_volatile = !strcmp(vol, "true");
-		free(vol);
-	}
 	if (cache) {
 		if (cache[0] != '/')
 			return nbx_fail("config.json: annotations: %s: \"%.64s\" is not an absolute path", ANN_SECCOMP_CACHE, cache);
 		free(cache);
-	}
-	if (init) {
-		if (strcmp(init, "true") && strcmp(init, "false"))
-			return nbx_fail("config.json: annotations: %s: \"%.64s\" must be true or false", ANN_INIT, init);
-		s->init = !strcmp(init, "true");
-		free(init);
 	}
 	if (driver) {
 		if (strcmp(driver, "kernel") && strcmp(driver, "fuse"))
