@@ -6,6 +6,7 @@ import { parseArgs } from '../args.js';
 import { PROCESS_SPECS, processOptions } from '../process-options.js';
 import { consoleSize, relay, requireTerminalInput } from '../attach-relay.js';
 import { clientFor, ensureServices } from '../services.js';
+import { followProcessStream } from '../process-stream.js';
 
 export function buildExecRequest(argv: string[]): Record<string, unknown> {
   const { options, positionals } = parseArgs(argv, PROCESS_SPECS, { stopAtFirstPositional: true });
@@ -21,21 +22,11 @@ export async function execCommand(argv: string[]): Promise<number> {
   await ensureServices();
   const client = clientFor('lifecycle', 60_000);
   try {
-    for await (const chunk of client.stream<RunChunk>(LIFECYCLE.exec, request)) {
-      if ('stream' in chunk) {
-        const out = chunk.stream === 'stdout' ? process.stdout : process.stderr;
-        const data = Buffer.from(chunk.data, 'base64');
-        if (!out.write(data)) await new Promise((r) => out.once('drain', r));
-      } else if ('started' in chunk) {
-        // -d: docker prints nothing and leaves the process running
-        if (request.detach) return 0;
-        if (chunk.attach) return await attached(chunk.attach, request);
-      } else if ('exit' in chunk) {
-        if (chunk.exit.error) process.stderr.write(`nestbox: ${chunk.exit.error}\n`);
-        return chunk.exit.exitCode;
-      }
-    }
-    throw new NestboxError('INTERNAL', 'the lifecycle service ended the exec without an exit status');
+    return await followProcessStream(client.stream<RunChunk>(LIFECYCLE.exec, request), 'exec', (chunk) => {
+      // -d: docker prints nothing and leaves the process running
+      if (request.detach) return 0;
+      return chunk.attach ? attached(chunk.attach, request) : undefined;
+    });
   } finally {
     client.close();
   }

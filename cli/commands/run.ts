@@ -4,6 +4,7 @@ import type { RunChunk } from '../../lib/contracts/types.js';
 import { NestboxError } from '../../lib/errors.js';
 import { parseArgs, parseNumber, parseSize, type OptionSpec } from '../args.js';
 import { clientFor, ensureServices } from '../services.js';
+import { followProcessStream } from '../process-stream.js';
 import { consoleSize, relay, requireTerminalInput } from '../attach-relay.js';
 import { PROCESS_SPECS, processOptions } from '../process-options.js';
 import { checkDistinctDestinations, parseVolumeFlag } from '../../lib/volume-spec.js';
@@ -67,35 +68,17 @@ export async function runCommand(argv: string[]): Promise<number> {
   await ensureServices();
   const client = clientFor('lifecycle', 120_000);
   try {
-    for await (const chunk of client.stream<RunChunk>(LIFECYCLE.run, request)) {
-      if ('stream' in chunk) {
-        const data = Buffer.from(chunk.data, 'base64');
-        await write(chunk.stream === 'stdout' ? process.stdout : process.stderr, data);
-      } else if ('started' in chunk) {
-        // -d: docker prints the full id and leaves the container to its shim
-        if (request.detach) {
-          process.stdout.write(`${chunk.containerId}\n`);
-          return 0;
-        }
-        if (chunk.attach) return await attached(chunk.containerId, chunk.attach, request);
-      } else if ('warning' in chunk) {
-        process.stderr.write(`WARNING: ${chunk.warning}\n`);
-      } else if ('exit' in chunk) {
-        if (chunk.exit.error) process.stderr.write(`nestbox: ${chunk.exit.error}\n`);
-        return chunk.exit.exitCode;
+    return await followProcessStream(client.stream<RunChunk>(LIFECYCLE.run, request), 'run', (chunk) => {
+      // -d: docker prints the full id and leaves the container to its shim
+      if (request.detach) {
+        process.stdout.write(`${chunk.containerId}\n`);
+        return 0;
       }
-    }
-    throw new NestboxError('INTERNAL', 'the lifecycle service ended the run without an exit status');
+      return chunk.attach ? attached(chunk.containerId, chunk.attach, request) : undefined;
+    });
   } finally {
     client.close();
   }
-}
-
-function write(stream: NodeJS.WriteStream, data: Buffer): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.write(data)) resolve();
-    else stream.once('drain', () => resolve());
-  });
 }
 
 /** -i / -t: stdio straight through the shim's socket; then the run's cleanup (--rm) is awaited. */

@@ -28,7 +28,7 @@ async function servicePids(t: ExecutionContext, nb: NestboxInstance): Promise<nu
   const pids = [info.pid, ...info.services.map((s) => s.pid)];
   t.is(new Set(pids).size, 6);
   const node = nb.processes().filter((p) => {
-    try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('/dist/services/'); } catch { return false; }
+    try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').match(/\/services\/[a-z]+\/main\.js\0/) !== null; } catch { return false; }
   });
   t.deepEqual([...node].sort(), [...pids].sort(), 'every service process of the instance');
   return pids;
