@@ -3,6 +3,7 @@
 #include "seccomp.h"
 #include "spec.h"
 #include "status.h"
+#include "subcmd.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -33,21 +34,6 @@ static int fail(const char *msg)
 	return report(&r);
 }
 
-/* "--name VALUE" or "--name=VALUE": the value, advancing *i; NULL if argv[*i] is not NAME. */
-static const char *opt(int argc, char **argv, int *i, const char *name, int *missing)
-{
-	size_t n = strlen(name);
-	if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (strcmp(argv[*i], name))
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = 1;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
 /* Without --process: CMD as container root in /, with a default PATH and nothing else. */
 static void default_process(struct nbx_spec *s, char **args, int n)
 {
@@ -70,22 +56,22 @@ int exec_main(int argc, char **argv)
 
 	/* The status file first: every later error is reported there. */
 	for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
-		if ((v = opt(argc, argv, &i, "--status-file", &missing)))
+		if ((v = subcmd_option_value(argc, argv, &i, "--status-file", &missing)))
 			status_file = v;
 	for (int i = 2; i < argc && cmd_at < 0; i++) {
 		if (!strcmp(argv[i], "--"))
 			cmd_at = i + 1;
-		else if ((v = opt(argc, argv, &i, "--pid", &missing)))
+		else if ((v = subcmd_option_value(argc, argv, &i, "--pid", &missing)))
 			pid_arg = v;
-		else if ((v = opt(argc, argv, &i, "--process", &missing)))
+		else if ((v = subcmd_option_value(argc, argv, &i, "--process", &missing)))
 			process = v;
-		else if ((v = opt(argc, argv, &i, "--config", &missing)))
+		else if ((v = subcmd_option_value(argc, argv, &i, "--config", &missing)))
 			config = v;
-		else if ((v = opt(argc, argv, &i, "--console-socket", &missing)))
+		else if ((v = subcmd_option_value(argc, argv, &i, "--console-socket", &missing)))
 			o.console_socket = v;
-		else if ((v = opt(argc, argv, &i, "--pid-file", &missing)))
+		else if ((v = subcmd_option_value(argc, argv, &i, "--pid-file", &missing)))
 			o.pid_file = v;
-		else if ((v = opt(argc, argv, &i, "--status-file", &missing)))
+		else if ((v = subcmd_option_value(argc, argv, &i, "--status-file", &missing)))
 			status_file = v;
 		else {
 			snprintf(msg, sizeof msg, missing ? "%s needs a value" : "unexpected argument %s", argv[i]);

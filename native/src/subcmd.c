@@ -12,8 +12,9 @@ void subcmd_die(const char *verb)
 	exit(125);
 }
 
-/* "--name VALUE" or "--name=VALUE" at argv[*i]; the value (advancing *i), or NULL. */
-const char *subcmd_option(int argc, char **argv, int *i, const char *name, const char *verb)
+/* "--name VALUE" or "--name=VALUE" at argv[*i]: the value (advancing *i), or NULL when
+ * argv[*i] is not NAME, or (setting *missing) when NAME is last with no value. */
+const char *subcmd_option_value(int argc, char **argv, int *i, const char *name, int *missing)
 {
 	size_t n = strlen(name);
 	if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=')
@@ -21,8 +22,20 @@ const char *subcmd_option(int argc, char **argv, int *i, const char *name, const
 	if (strcmp(argv[*i], name))
 		return NULL;
 	if (*i + 1 >= argc) {
+		*missing = 1;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+/* The same, but a missing value ends the subcommand with one line naming the option. */
+const char *subcmd_option(int argc, char **argv, int *i, const char *name, const char *verb)
+{
+	int missing = 0;
+	const char *v = subcmd_option_value(argc, argv, i, name, &missing);
+	if (missing) {
 		nbx_fail("%s needs a value", name);
 		subcmd_die(verb);
 	}
-	return argv[++*i];
+	return v;
 }

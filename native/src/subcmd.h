@@ -1,4 +1,4 @@
-/* Small shared pieces of the keeper and join subcommands' command lines. */
+/* Small shared pieces of the subcommands' command lines (keeper, join, exec). */
 #ifndef NBX_SUBCMD_H
 #define NBX_SUBCMD_H
 
@@ -7,8 +7,10 @@ void subcmd_die(const char *verb) __attribute__((noreturn));
 
 /*
  * "--name VALUE" or "--name=VALUE" at argv[*i]: the value (advancing *i past it), or NULL when
- * argv[*i] is another word. A missing value dies naming the option.
+ * argv[*i] is another word. A missing value sets *missing (subcmd_option_value; the exec
+ * subcommand reports it in its status file) or dies naming the option (subcmd_option).
  */
+const char *subcmd_option_value(int argc, char **argv, int *i, const char *name, int *missing);
 const char *subcmd_option(int argc, char **argv, int *i, const char *name, const char *verb);
 
 #endif

@@ -14,6 +14,7 @@ import { IsInt, IsNotEmpty, IsOptional, IsString, Min, ValidateNested } from 'cl
 import { firstValueFrom, lastValueFrom, Observable, toArray } from 'rxjs';
 import { Dealer } from 'zeromq';
 import { NestboxError } from '../../lib/errors.js';
+import { collect, rejection } from '../helpers/transport.js';
 import { RpcClient, useTransportDefaults, ZmqClient, ZmqServer } from '../../lib/transport/index.js';
 
 const MAX = 256 * 1024;
@@ -180,22 +181,6 @@ test.after.always(async () => {
   await service?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function rejection(promise: Promise<unknown>): Promise<NestboxError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof NestboxError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
-
-async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const chunk of stream) out.push(chunk);
-  return out;
-}
 
 // ---- tests ------------------------------------------------------------------------------------
 

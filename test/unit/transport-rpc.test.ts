@@ -6,6 +6,7 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { NestboxError } from '../../lib/errors.js';
+import { collect, rejection } from '../helpers/transport.js';
 import { EndpointLock } from '../../lib/transport/endpoint-lock.js';
 import { RpcClient } from '../../lib/transport/rpc-client.js';
 import { RpcServer, type RpcHandler } from '../../lib/transport/rpc-server.js';
@@ -53,22 +54,6 @@ test.after.always(async () => {
   for (const cleanup of cleanups) await cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function rejection(promise: Promise<unknown>): Promise<NestboxError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof NestboxError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
-
-async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const chunk of stream) out.push(chunk);
-  return out;
-}
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
