@@ -30,23 +30,13 @@ export class LifecycleController {
   /** `started`, then `done` once the container's root file system is written as a tar. */
   @MessagePattern(LIFECYCLE.export)
   export(@Payload() req: ExportRequestDto): Observable<ExportChunk> {
-    const flow = this.exportFlow;
-    const ready = this.reconciler.ready;
-    return from((async function* () {
-      await ready;
-      yield* flow.export(req);
-    })());
+    return this.afterReady(() => this.exportFlow.export(req));
   }
 
   /** `started`, the process's output, then one `exit`; with -i/-t/-d only `started` (with the attach socket unless -d). */
   @MessagePattern(LIFECYCLE.exec)
   exec(@Payload() req: ExecRequestDto): Observable<RunChunk> {
-    const flow = this.execFlow;
-    const ready = this.reconciler.ready;
-    return from((async function* () {
-      await ready;
-      yield* flow.exec(req);
-    })());
+    return this.afterReady(() => this.execFlow.exec(req));
   }
 
   /**
@@ -64,12 +54,7 @@ export class LifecycleController {
   /** Streams `started`, output chunks and one `exit` (with `detach`: `started` only, or the exit). */
   @MessagePattern(LIFECYCLE.run)
   run(@Payload() req: RunRequestDto): Observable<RunChunk> {
-    const flow = this.runFlow;
-    const ready = this.reconciler.ready;
-    return from((async function* () {
-      await ready;
-      yield* flow.run(req);
-    })());
+    return this.afterReady(() => this.runFlow.run(req));
   }
 
   @MessagePattern(LIFECYCLE.list)
@@ -97,5 +82,14 @@ export class LifecycleController {
   async removeVolume(@Payload() req: VolumeRemoveRequestDto) {
     await this.reconciler.ready;
     return this.removeFlow.removeVolume(req.name);
+  }
+
+  /** A streamed reply that starts once the records are reconciled with what really runs. */
+  private afterReady<T>(stream: () => AsyncIterable<T>): Observable<T> {
+    const ready = this.reconciler.ready;
+    return from((async function* () {
+      await ready;
+      yield* stream();
+    })());
   }
 }
