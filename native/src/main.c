@@ -5,6 +5,7 @@
  *   nestbox-runtime check overlay --dir DIR     (prints the overlay driver that works: kernel|fuse)
  *   nestbox-runtime keeper --pid-file FILE --uid-map C:H:S... --gid-map C:H:S...   (keeper.h)
  *   nestbox-runtime join --pid PID [--start-time T] -- CMD [ARGS...]
+ *   nestbox-runtime layer apply|xattrs --dir DIR   (layer_attrs.c: whiteouts, opaque dirs, xattrs)
  * Exit code: the container's, 128+N for signal N, 125 runtime failure, 126 cannot execute,
  * 127 command not found. With --status-file nothing of ours goes to stderr (it is the
  * container's); the status file says what happened instead.
@@ -12,6 +13,7 @@
 #include "check_overlay.h"
 #include "exec.h"
 #include "keeper.h"
+#include "layer_attrs.h"
 #include "runtime.h"
 #include "spec.h"
 #include "status.h"
@@ -36,6 +38,7 @@ static void usage(FILE *f)
 		   "       nestbox-runtime check overlay --dir DIR\n"
 		   "       nestbox-runtime keeper --pid-file FILE --uid-map C:H:S... --gid-map C:H:S...\n"
 		   "       nestbox-runtime join --pid PID [--start-time T] -- CMD [ARGS...]\n"
+		   "       nestbox-runtime layer apply|xattrs --dir DIR\n"
 		   "       nestbox-runtime --version\n");
 }
 
@@ -142,6 +145,8 @@ int main(int argc, char **argv)
 		return keeper_main(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "join"))
 		return join_main(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "layer"))
+		return layer_main(argc, argv);
 	if (argc < 2 || strcmp(argv[1], "run")) {
 		usage(stderr);
 		return 125;

@@ -15,17 +15,28 @@
  *    any entry that could not be extracted fails the layer, in one line naming it (the worker is
  *    staged as one file, so its messages live here);
  *  - device nodes (and FIFOs) are skipped with a warning: a user namespace may never mknod, for
- *    root's containers too, which also run in one (rootless podman does the same).
+ *    root's containers too, which also run in one (rootless podman does the same);
+ *  - `.wh.NAME` entries become overlay whiteouts of NAME and `.wh..wh..opq` makes its directory
+ *    opaque, in the forms both overlay drivers read (char device 0/0, user.overlay.opaque; see
+ *    native/src/layer_attrs.c); the `.wh.` entries themselves are not extracted. A later entry of
+ *    the same layer at NAME wins over its whiteout; one below NAME makes NAME opaque instead;
+ *  - PAX `SCHILY.xattr.*` attributes (read byte for byte: tar-xattrs.ts) are set where the kernel
+ *    lets container root set them (user.*, security.capability); each kind it refuses
+ *    (trusted.*), and overlay's own, is one warning line, never dropped silently.
+ * Whiteouts, opaque dirs and xattrs are made at the end by `RUNTIME layer apply` (--runtime), one
+ * process per layer.
  * The tar is read as it comes: the caller hands over an uncompressed archive (node-tar would
  * otherwise gunzip a compressed one past the caller's size cap).
  * On failure: the directory's contents are removed (only this namespace may remove files of
  * subordinate owners), one line on stderr, exit 2 when the archive is refused, else 1.
  */
-import { chmodSync, chownSync, lchownSync, lstatSync, lutimesSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { chmodSync, chownSync, lchownSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { dirname, join, posix, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
+import { applyLayerAttrs, isOverlayXattr, type LayerAttr } from './layer-attrs.js';
+import { TarXattrScanner } from './tar-xattrs.js';
 
 interface Range { first: number; count: number }
 interface Link { target: string; uid: number; gid: number; mtime?: Date }
@@ -43,8 +54,39 @@ const isMapped = (ranges: Range[], id: number) => ranges.some((r) => id >= r.fir
 function argValue(name: string): string {
   const i = process.argv.indexOf(name);
   const v = i >= 0 ? process.argv[i + 1] : undefined;
-  if (!v) throw new Error(`${name} DIR is required`);
+  if (!v) throw new Error(`${name} is required`);
   return v;
+}
+
+/** An entry's path inside the layer (`./a/b`, `/a/b` -> `a/b`); undefined when it leaves it. */
+function layerPath(entryPath: string): string | undefined {
+  const p = posix.normalize(`/${entryPath}`).replace(/^\/+/, '').replace(/\/+$/, '');
+  return p === '' || p === '..' || p.startsWith('../') ? undefined : p;
+}
+
+/** What the layer's `.wh.` entries ask for: whiteouts of paths, opaque dirs (relative paths). */
+class Whiteouts {
+  readonly whiteouts = new Set<string>();
+  readonly opaque = new Set<string>();
+
+  /** True when `path` is a whiteout entry (recorded, not to be extracted). */
+  take(path: string): boolean {
+    const base = posix.basename(path);
+    if (!base.startsWith('.wh.')) return false;
+    const parent = posix.dirname(path);
+    if (base === '.wh..wh..opq') this.opaque.add(parent);
+    else if (!base.startsWith('.wh..wh.')) this.whiteouts.add(parent === '.' ? base.slice(4) : `${parent}/${base.slice(4)}`);
+    // other .wh..wh. names are aufs metadata (hard link dirs): nothing for overlay
+    return true;
+  }
+
+  /** An entry extracted at `path` wins over an earlier whiteout of it; one below a whited-out dir makes that dir opaque. */
+  extracted(path: string): void {
+    this.whiteouts.delete(path);
+    for (let a = posix.dirname(path); a !== '.'; a = posix.dirname(a)) {
+      if (this.whiteouts.delete(a)) this.opaque.add(a);
+    }
+  }
 }
 
 /**
@@ -125,6 +167,11 @@ function tarOnly(): Transform & { bytes: number } {
 
 async function main(): Promise<void> {
   const dir = realpathSync(argValue('--dir'));
+  const runtime = argValue('--runtime');
+  const marks = new Whiteouts();
+  const xattrs: { path: string; xattrs: Map<string, Buffer> }[] = [];
+  const scanner = new TarXattrScanner();
+  let filtered = 0;
   const uids = mappedRanges('/proc/self/uid_map');
   const gids = mappedRanges('/proc/self/gid_map');
   const setId = new Map<string, number>();
@@ -141,6 +188,7 @@ async function main(): Promise<void> {
       await pipeline(
         process.stdin,
         input,
+        scanner,
         tar.x({
           cwd: dir,
           chmod: true,
@@ -162,6 +210,17 @@ async function main(): Promise<void> {
           filter: (entryPath, entry) => {
             const e = entry as tar.ReadEntry;
             written.set(e, { path: entryPath, linkpath: e.linkpath });
+            const scanned = scanner.entries[filtered++];
+            if (scanned?.path !== entryPath) {
+              failure ??= `entry ${JSON.stringify(entryPath)}: its extended attributes could not be matched to it`;
+              return false;
+            }
+            const inLayer = layerPath(entryPath);
+            if (inLayer !== undefined && marks.take(inLayer)) return false;
+            if (inLayer !== undefined) {
+              marks.extracted(inLayer);
+              if (scanned.xattrs.size > 0) xattrs.push({ path: inLayer, xattrs: scanned.xattrs });
+            }
             const path = entryPath.replace(/^\/+/, ''); // node-tar extracts /x as x
             const uidOk = e.uid === undefined || isMapped(uids, e.uid);
             const gidOk = e.gid === undefined || isMapped(gids, e.gid);
@@ -210,12 +269,55 @@ async function main(): Promise<void> {
     // the layer's root: searchable by every container user, owned by container root
     chmodSync(dir, 0o755);
     chownSync(dir, 0, 0);
+    skipped.push(...applyAttrs(runtime, dir, marks, xattrs));
   } catch (err) {
     for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
     throw err;
   }
   if (skippedMore > 0) skipped.push(`and ${skippedMore} more device nodes or FIFOs, skipped`);
   process.stdout.write(`${JSON.stringify({ squashed, skipped })}\n`);
+}
+
+/**
+ * Makes the layer's whiteouts, opaque dirs and xattrs (after every chown: it clears
+ * security.capability); returns one warning line per kind of xattr not set.
+ */
+function applyAttrs(runtime: string, dir: string, marks: Whiteouts, entries: { path: string; xattrs: Map<string, Buffer> }[]): string[] {
+  const attrs: LayerAttr[] = [];
+  const dirInLayer = (p: string) => {
+    if (p === '.') return;
+    const at = join(dir, p);
+    mkdirSync(at, { recursive: true, mode: 0o755 }); // the tar had no entry for it: as node-tar makes parents
+    if (extractedPath(dir, p) === undefined || !lstatSync(at).isDirectory()) throw new Refused(`entry ${JSON.stringify(p)}: a whiteout's directory is not a directory of the layer`);
+  };
+  for (const w of marks.whiteouts) {
+    dirInLayer(posix.dirname(w));
+    const at = extractedPath(dir, w);
+    if (at) rmSync(at, { recursive: true, force: true }); // extracted before its whiteout: the whiteout wins, as it came later
+    attrs.push({ kind: 'whiteout', path: w });
+  }
+  for (const o of marks.opaque) {
+    dirInLayer(o);
+    attrs.push({ kind: 'opaque', path: o });
+  }
+  const overlays = new Map<string, number>();
+  for (const e of entries) {
+    if (extractedPath(dir, e.path) === undefined) continue; // replaced or removed by a later entry
+    for (const [name, value] of e.xattrs) {
+      if (isOverlayXattr(name)) overlays.set(name, (overlays.get(name) ?? 0) + 1);
+      else attrs.push({ kind: 'xattr', path: e.path, name, value });
+    }
+  }
+  const refused = new Map<string, { count: number; reason: string }>();
+  for (const r of applyLayerAttrs(runtime, dir, attrs)) {
+    const seen = refused.get(r.name);
+    refused.set(r.name, { count: (seen?.count ?? 0) + 1, reason: seen?.reason ?? r.reason });
+  }
+  const entries1 = (n: number) => (n === 1 ? '1 entry' : `${n} entries`);
+  return [
+    ...[...overlays].map(([name, n]) => `xattr ${name} of ${entries1(n)}: overlay's own, skipped`),
+    ...[...refused].map(([name, r]) => `xattr ${name} of ${entries1(r.count)}: refused by the kernel (${r.reason}), skipped`),
+  ];
 }
 
 main().catch((err: Error) => {

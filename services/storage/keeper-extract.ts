@@ -1,12 +1,13 @@
 /**
  * Layer extraction inside the keeper namespace (services/namespace/keeper.ts): the namespace
  * service names the live keeper, and `nestbox-runtime join --pid PID --start-time T -- node
- * extract-worker.js --dir DIR` runs the one extraction implementation (node-tar) as uid 0 of
+ * extract-worker.js --dir DIR --runtime RUNTIME` runs the one extraction implementation (node-tar) as uid 0 of
  * the keeper's user namespace, the tar on its stdin. The worker's path comes from this file's
  * own location, so a staged or installed copy runs its own worker.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NestboxError } from '../../lib/errors.js';
 import { nativeBin } from '../../lib/paths.js';
@@ -28,7 +29,7 @@ export const EXTRACT_WORKER = fileURLToPath(new URL('./extract-worker.js', impor
 interface Exit { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
 export class KeeperExtractor {
-  private runnable?: string;
+  private runnable?: { worker: string; runtime: string };
 
   /** `workerRoot`: where root stages a copy of the worker that container root can read (worker-stage.ts) */
   constructor(
@@ -42,7 +43,7 @@ export class KeeperExtractor {
   async extract(tarFile: string, dir: string): Promise<ExtractResult> {
     for (let attempt = 1; ; attempt++) {
       const keeper = await this.keeper('layer extraction');
-      this.runnable ??= stageWorker(this.workerRoot, this.worker);
+      this.runnable ??= stagedTools(this.workerRoot, this.worker, this.runtime);
       const r = await this.join(keeper, tarFile, dir, this.runnable);
       if (r.code === 0) return parseResult(r.stdout);
       // the worker refused the archive: its line names the entry, the caller names the archive
@@ -54,12 +55,12 @@ export class KeeperExtractor {
     }
   }
 
-  private join(k: KeeperInfo, tarFile: string, dir: string, worker: string): Promise<Exit> {
+  private join(k: KeeperInfo, tarFile: string, dir: string, run: { worker: string; runtime: string }): Promise<Exit> {
     const input = openSync(tarFile, 'r');
     try {
       const child = spawn(
         this.runtime,
-        ['join', '--pid', String(k.pid), '--start-time', String(k.startTime), '--', process.execPath, worker, '--dir', dir],
+        ['join', '--pid', String(k.pid), '--start-time', String(k.startTime), '--', process.execPath, run.worker, '--dir', dir, '--runtime', run.runtime],
         { stdio: [input, 'pipe', 'pipe'], cwd: '/' },
       );
       let stdout = '';
@@ -74,6 +75,15 @@ export class KeeperExtractor {
       closeSync(input); // the child has its own copy
     }
   }
+}
+
+/**
+ * The worker and the runtime it runs (`layer apply|xattrs`) as keeper root may run them: the
+ * staged copies when we are root (worker-stage.ts), else the originals.
+ */
+export function stagedTools(workerRoot: string, worker: string, runtime: string): { worker: string; runtime: string } {
+  const staged = stageWorker(workerRoot, worker, [runtime]);
+  return { worker: staged, runtime: staged === worker ? runtime : join(dirname(staged), basename(runtime)) };
 }
 
 /** The line that says what went wrong: a node crash ends with "Node.js vX" after its Error line. */

@@ -8,24 +8,28 @@
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { NestboxError } from '../../lib/errors.js';
 
 interface Package { name: string; dir: string; version: string }
 
-/** The path of a worker every uid can run: `worker` itself unless root, else its staged copy. */
-export function stageWorker(workerRoot: string, worker: string): string {
+/**
+ * The path of a worker every uid can run: `worker` itself unless root, else its staged copy, with
+ * the modules it imports from its own directory (`./x.js`) and `tools` (native programs the worker
+ * runs, passed as `--runtime` etc.) beside it under the same names.
+ */
+export function stageWorker(workerRoot: string, worker: string, tools: string[] = []): string {
   if (process.getuid?.() !== 0) return worker;
   untraversable(workerRoot);
-  const source = readFileSync(worker, 'utf8');
-  // The copy carries packages only: a relative import would be missing from it.
-  const relative = /\bfrom\s+['"]\.{1,2}\//.exec(source);
-  if (relative) throw new NestboxError('INTERNAL', `${worker} imports a relative module (${relative[0]}...): it cannot be staged`);
-  const packages = dependencyClosure(bareImports(source), dirname(worker));
-  const hash = createHash('sha256').update(source);
+  const modules = localModules(worker);
+  const sources = modules.map((m) => readFileSync(m, 'utf8'));
+  const packages = dependencyClosure(sources.flatMap(bareImports), dirname(worker));
+  const hash = createHash('sha256');
+  for (const [i, m] of modules.entries()) hash.update(`\0${basename(m)}\0${sources[i]}`);
+  for (const t of tools) hash.update(`\0${basename(t)}\0`).update(readFileSync(t));
   for (const p of packages) hash.update(`\0${p.name}@${p.version}`);
   const dest = join(workerRoot, hash.digest('hex').slice(0, 16));
-  const staged = join(dest, 'extract-worker.js');
+  const staged = join(dest, basename(worker));
   if (existsSync(staged)) return staged;
 
   mkdirSync(workerRoot, { recursive: true, mode: 0o711 });
@@ -34,9 +38,11 @@ export function stageWorker(workerRoot: string, worker: string): string {
   try {
     mkdirSync(join(tmp, 'node_modules'), { recursive: true });
     writeFileSync(join(tmp, 'package.json'), '{"type":"module"}\n');
-    writeFileSync(join(tmp, 'extract-worker.js'), source);
+    for (const [i, m] of modules.entries()) writeFileSync(join(tmp, basename(m)), sources[i]);
+    for (const t of tools) cpSync(t, join(tmp, basename(t)));
     for (const p of packages) cpSync(p.dir, join(tmp, 'node_modules', p.name), { recursive: true, dereference: true });
     worldReadable(tmp);
+    for (const t of tools) chmodSync(join(tmp, basename(t)), 0o755);
     try {
       renameSync(tmp, dest);
     } catch (err) {
@@ -47,6 +53,21 @@ export function stageWorker(workerRoot: string, worker: string): string {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** `worker` and the modules of its own directory it imports (`./x.js`), transitively; `../` cannot be staged. */
+function localModules(worker: string): string[] {
+  const found: string[] = [];
+  const visit = (file: string): void => {
+    if (found.includes(file)) return;
+    found.push(file);
+    for (const m of readFileSync(file, 'utf8').matchAll(/\b(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]*)['"]/g)) {
+      if (!/^\.\/[^/]+$/.test(m[1])) throw new NestboxError('INTERNAL', `${file} imports ${m[1]}, outside its directory: it cannot be staged`);
+      visit(join(dirname(file), m[1]));
+    }
+  };
+  visit(worker);
+  return found;
 }
 
 /** Container root is "others" on the host: every directory above the data root must let others through. */
