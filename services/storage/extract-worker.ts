@@ -51,10 +51,10 @@ function mappedRanges(file: string): Range[] {
 
 const isMapped = (ranges: Range[], id: number) => ranges.some((r) => id >= r.first && id < r.first + r.count);
 
-function argValue(name: string): string {
+function argValue(name: string, what: string): string {
   const i = process.argv.indexOf(name);
   const v = i >= 0 ? process.argv[i + 1] : undefined;
-  if (!v) throw new Error(`${name} is required`);
+  if (!v) throw new Error(`${name} ${what} is required`);
   return v;
 }
 
@@ -166,8 +166,8 @@ function tarOnly(): Transform & { bytes: number } {
 }
 
 async function main(): Promise<void> {
-  const dir = realpathSync(argValue('--dir'));
-  const runtime = argValue('--runtime');
+  const dir = realpathSync(argValue('--dir', 'DIR'));
+  const runtime = argValue('--runtime', 'RUNTIME');
   const marks = new Whiteouts();
   const xattrs: { path: string; xattrs: Map<string, Buffer> }[] = [];
   const scanner = new TarXattrScanner();

@@ -6,7 +6,8 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { EXTRACT_WORKER } from '../../services/storage/keeper-extract.js';
+import { EXTRACT_WORKER, stagedTools } from '../../services/storage/keeper-extract.js';
+import { nativeBin } from '../../lib/paths.js';
 import { stageWorker } from '../../services/storage/worker-stage.js';
 import { hostIdMaps } from '../../services/namespace/id-maps.js';
 import { isRoot } from '../helpers/host.js';
@@ -35,6 +36,19 @@ rootOnly('root: a staged worker loads with its packages as container root, from 
   const r = asContainerRoot(staged);
   t.is(r.status, 1, r.stderr);
   t.regex(r.stderr, /--dir DIR is required/);
+});
+
+rootOnly('root: the modules of its own directory and the runtime are staged beside the worker, runnable by container root', (t) => {
+  const base = mkdtempSync('/tmp/nbx-stage-');
+  t.teardown(() => rmSync(base, { recursive: true, force: true }));
+  chmodSync(base, 0o711);
+  const tools = stagedTools(join(base, 'worker'), EXTRACT_WORKER, nativeBin('nestbox-runtime'));
+  t.is(dirname(tools.runtime), dirname(tools.worker));
+  for (const m of ['layer-attrs.js', 'tar-xattrs.js']) t.true(existsSync(join(dirname(tools.worker), m)), m);
+  const { rootUid, rootGid } = hostIdMaps();
+  const r = spawnSync('setpriv', ['--reuid', String(rootUid), '--regid', String(rootGid), '--clear-groups', '--', tools.runtime, '--version'], { encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^nestbox-runtime /);
 });
 
 rootOnly('an unprivileged caller runs its own worker', (t) => {
