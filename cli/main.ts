@@ -17,6 +17,7 @@ Commands:
   images                                   List images
   volume create|ls|inspect|rm              Manage named volumes (run -v NAME:/path)
   import FILE [REFERENCE]                  Make an image of a rootfs tar (plain or gzip)
+  commit [-a AUTHOR] [-m MESSAGE] CONTAINER [REPOSITORY[:TAG]]  Make an image of a container's changes
   system info|stop                         Show or stop the services
 `;
 
@@ -28,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
     case 'ps': return (await import('./commands/ps.js')).psCommand(rest);
     case 'stop': return (await import('./commands/stop.js')).stopCommand(rest);
     case 'export': return (await import('./commands/export.js')).exportCommand(rest);
+    case 'commit': return (await import('./commands/commit.js')).commitCommand(rest);
     case 'rm': return (await import('./commands/rm.js')).rmCommand(rest);
     case 'images': return (await import('./commands/images.js')).imagesCommand();
     case 'volume': return (await import('./commands/volume.js')).volumeCommand(rest);

@@ -108,3 +108,13 @@ export class ExportRequestDto {
   @IsOptional() @Matches(/^\/[^\0]*$/, { message: 'file must be an absolute path' }) file?: string;
   @IsOptional() @Matches(/^\/[^\0]*$/, { message: 'fifo must be an absolute path' }) fifo?: string;
 }
+
+/** `commit [-a AUTHOR] [-m MESSAGE] CONTAINER [REPOSITORY[:TAG]]` */
+export class CommitRequestDto {
+  @IsString() @MaxLength(128) container: string;
+  @IsOptional() @Matches(IMAGE_REF, { message: 'invalid reference format: repository name must be lowercase, like name or name:tag' })
+  @Matches(/^[^@]*$/, { message: 'refusing to create a tag with a digest reference' })
+  ref?: string;
+  @IsOptional() @IsString() @MaxLength(65536) author?: string;
+  @IsOptional() @IsString() @MaxLength(65536) comment?: string;
+}

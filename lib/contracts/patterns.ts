@@ -22,6 +22,8 @@ export const STORAGE = {
   importImage: 'storage.image.import',
   /** streams `started`, then `done` once the container's merged view is written as a tar */
   exportRootfs: 'storage.rootfs.export',
+  /** streams `started`, then the new image's id once the container's upper dir is a layer of it */
+  commit: 'storage.image.commit',
 } as const;
 
 export const NAMESPACE = {
@@ -66,4 +68,6 @@ export const LIFECYCLE = {
   volumeRemove: 'lifecycle.volume.remove',
   /** a container's root file system as a tar (any state), to a file or the caller's FIFO */
   export: 'lifecycle.export',
+  /** `nestbox commit`: a container's changes as a new image (any state); streams as storage.image.commit */
+  commit: 'lifecycle.commit',
 } as const;

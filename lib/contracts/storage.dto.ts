@@ -69,3 +69,23 @@ export class ExportRootfsDto {
   @IsOptional() @Matches(ABSOLUTE, { message: 'fifo must be an absolute path' })
   fifo?: string;
 }
+
+/** `commit`: the container's upper dir as one more layer on its image (lifecycle fills it from the record) */
+export class CommitContainerDto {
+  @Matches(CONTAINER_ID, { message: 'containerId must be 64 hex characters' })
+  containerId: string;
+
+  @IsString() @Matches(/^sha256:[0-9a-f]{64}$/, { message: 'imageId must be sha256:<64 hex>' })
+  imageId: string;
+
+  @IsOptional() @Matches(IMAGE_REF, { message: 'reference must be like name or name:tag (lower-case name)' }) @Matches(/^[^@]*$/, { message: 'reference must be a tag, not a digest' })
+  ref?: string;
+
+  @IsString() @MaxLength(65536) createdBy: string;
+  @IsOptional() @IsString() @MaxLength(65536) author?: string;
+  @IsOptional() @IsString() @MaxLength(65536) comment?: string;
+
+  /** host ids of container root: the owner the new layer is extracted for */
+  @IsInt() @Min(0) rootUid: number;
+  @IsInt() @Min(0) rootGid: number;
+}

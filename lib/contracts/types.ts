@@ -120,3 +120,6 @@ export interface ContainerSummary {
   createdAt: string;
   exitCode?: number;
 }
+
+/** `commit`'s stream: `started` at once (no reply deadline after it), then the new image */
+export type CommitChunk = { started: true } | { id: string; warnings: string[] };

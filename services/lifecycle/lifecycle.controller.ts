@@ -2,8 +2,9 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { from, type Observable } from 'rxjs';
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
-import { ExecRequestDto, ExportRequestDto, ListRequestDto, RemoveRequestDto, RunRequestDto, StopRequestDto, VolumeRemoveRequestDto, WaitRequestDto } from '../../lib/contracts/lifecycle.dto.js';
-import type { ContainerSummary, RunChunk } from '../../lib/contracts/types.js';
+import { CommitRequestDto, ExecRequestDto, ExportRequestDto, ListRequestDto, RemoveRequestDto, RunRequestDto, StopRequestDto, VolumeRemoveRequestDto, WaitRequestDto } from '../../lib/contracts/lifecycle.dto.js';
+import type { CommitChunk, ContainerSummary, RunChunk } from '../../lib/contracts/types.js';
+import { CommitFlow } from './commit-flow.js';
 import { ContainerStore } from './container-store.js';
 import { ExecFlow } from './exec-flow.js';
 import { ExportFlow, type ExportChunk } from './export-flow.js';
@@ -25,12 +26,24 @@ export class LifecycleController {
     @Inject(ExecFlow) private readonly execFlow: ExecFlow,
     @Inject(ExitMonitor) private readonly monitor: ExitMonitor,
     @Inject(ExportFlow) private readonly exportFlow: ExportFlow,
+    @Inject(CommitFlow) private readonly commitFlow: CommitFlow,
   ) {}
 
   /** `started`, then `done` once the container's root file system is written as a tar. */
   @MessagePattern(LIFECYCLE.export)
   export(@Payload() req: ExportRequestDto): Observable<ExportChunk> {
     return this.afterReady(() => this.exportFlow.export(req));
+  }
+
+  /** `started`, then the new image's id (and warning lines) once the container's changes are a layer of it. */
+  @MessagePattern(LIFECYCLE.commit)
+  commit(@Payload() req: CommitRequestDto): Observable<CommitChunk> {
+    const flow = this.commitFlow;
+    const ready = this.reconciler.ready;
+    return from((async function* () {
+      await ready;
+      yield* flow.commit(req);
+    })());
   }
 
   /** `started`, the process's output, then one `exit`; with -i/-t/-d only `started` (with the attach socket unless -d). */

@@ -13,6 +13,7 @@ import { RunFlow } from './run-flow.js';
 import { StopFlow } from './stop-flow.js';
 import { ExecFlow } from './exec-flow.js';
 import { ExportFlow } from './export-flow.js';
+import { CommitFlow } from './commit-flow.js';
 import { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
 
@@ -33,7 +34,7 @@ import type { ServiceCaller } from './service-caller.js';
       inject: [SERVICE_CALLER, ContainerStore, ExitMonitor],
       useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor) => new Reconciler(s, c, m),
     },
-    ...[RunFlow, RemoveFlow, StopFlow, ExecFlow, ExportFlow].map((Flow) => ({
+    ...[RunFlow, RemoveFlow, StopFlow, ExecFlow, ExportFlow, CommitFlow].map((Flow) => ({
       provide: Flow,
       inject: [SERVICE_CALLER, ContainerStore, ExitMonitor],
       useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor) => new Flow(s, c, m),

@@ -24,7 +24,11 @@ export interface OciImageConfig {
   created?: string;
   config: ImageConfig;
   rootfs: { type: 'layers'; diff_ids: string[] };
-  history?: { created_by: string }[];
+  history?: { created_by: string; created?: string; author?: string; comment?: string }[];
+  /** docker's: who made it and why (commit -a, -m), from which container */
+  author?: string;
+  comment?: string;
+  container?: string;
 }
 
 export interface StoredImage {

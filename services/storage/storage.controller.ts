@@ -1,11 +1,11 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { STORAGE } from '../../lib/contracts/patterns.js';
-import { EnsureVolumeDto, ExportRootfsDto, ImportImageDto, PrepareRootfsDto, RemoveRootfsDto, ResolveImageDto, VolumeNameDto } from '../../lib/contracts/storage.dto.js';
+import { CommitContainerDto, EnsureVolumeDto, ExportRootfsDto, ImportImageDto, PrepareRootfsDto, RemoveRootfsDto, ResolveImageDto, VolumeNameDto } from '../../lib/contracts/storage.dto.js';
 import type { VolumeInfo } from './volume-store.js';
 import { from, type Observable } from 'rxjs';
 import { exportTarget } from './rootfs-export.js';
-import type { ImageInfo, RootfsInfo } from '../../lib/contracts/types.js';
+import type { CommitChunk, ImageInfo, RootfsInfo } from '../../lib/contracts/types.js';
 import { DEFAULT_MAX_LAYER_BYTES } from './layer-copy.js';
 import { Storage, type ImportResult } from './storage.js';
 
@@ -59,6 +59,17 @@ export class StorageController {
   removeRootfs(@Payload() req: RemoveRootfsDto): { removed: true } {
     this.storage.removeRootfs(req.containerId);
     return { removed: true };
+  }
+
+  /** `started` at once, then the new image's id and warnings: a big upper dir takes longer than a reply deadline */
+  @MessagePattern(STORAGE.commit)
+  commit(@Payload() req: CommitContainerDto): Observable<CommitChunk> {
+    const storage = this.storage;
+    const { rootUid, rootGid, ...commit } = req;
+    return from((async function* (): AsyncGenerator<CommitChunk> {
+      yield { started: true };
+      yield await storage.commit(commit, { uid: rootUid, gid: rootGid });
+    })());
   }
 
   /** `started` once the target is open (a stream has no reply deadline after its first chunk: big roots take time), `done` at the end. */

@@ -9,6 +9,7 @@ import { call, clientToken, clientsFor, healthController } from '../../lib/servi
 import { nativeBin } from '../../lib/paths.js';
 import { chooseOverlayDriver, type OverlayDriver } from '../namespace/overlay-driver.js';
 import { KeeperExtractor, type KeeperSource } from './keeper-extract.js';
+import { KeeperCommitWriter } from './keeper-commit.js';
 import { RootfsExporter } from './rootfs-export.js';
 import { StorageController } from './storage.controller.js';
 import { Storage } from './storage.js';
@@ -24,7 +25,7 @@ import { Storage } from './storage.js';
       useFactory: (namespace: ClientProxy) => {
         const keeper: KeeperSource = (purpose) => call<KeeperInfo>(namespace, NAMESPACE.keeper, { purpose });
         const layout = new DataLayout(dataRoot());
-        return new Storage(dataRoot(), new KeeperExtractor(keeper, layout.worker), new RootfsExporter(keeper, overlayDriverOnce(layout.tmp)));
+        return new Storage(dataRoot(), new KeeperExtractor(keeper, layout.worker), new RootfsExporter(keeper, overlayDriverOnce(layout.tmp)), new KeeperCommitWriter(keeper, layout.worker));
       },
     },
   ],

@@ -2,8 +2,9 @@
  * The storage domain: resolves image references (building the default image on first use),
  * prepares and removes per-container overlay directories. Knows nothing of Nest or ZeroMQ.
  */
-import { basename } from 'node:path';
-import { existsSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { NestboxError } from '../../lib/errors.js';
 import type { ImageInfo, RootfsInfo } from '../../lib/contracts/types.js';
 import { DataLayout } from '../../lib/data-layout.js';
@@ -14,6 +15,8 @@ import { VolumeStore } from './volume-store.js';
 import type { ExportTarget, RootfsExporter } from './rootfs-export.js';
 import { DEFAULT_IMAGE, buildDefaultLayer, defaultImageConfig } from './default-image.js';
 import { copyLayerTar } from './layer-copy.js';
+import type { LayerWriter } from './keeper-commit.js';
+import { committedImageConfig, type CommitInfo } from './commit-config.js';
 
 export interface ImportResult {
   /** the new image's id (its config digest) */
@@ -39,7 +42,7 @@ export class Storage {
   private building?: Promise<StoredImage & { ref: string }>;
 
   /** `extractor`: where layers are extracted (the keeper namespace, keeper-extract.ts) */
-  constructor(dataRoot: string, extractor: LayerExtractor, private readonly exporter?: RootfsExporter) {
+  constructor(dataRoot: string, extractor: LayerExtractor, private readonly exporter?: RootfsExporter, private readonly committer?: LayerWriter) {
     this.layout = new DataLayout(dataRoot).init();
     this.images = new ImageStore(this.layout);
     this.images.init();
@@ -117,6 +120,35 @@ export class Storage {
     if (!existsSync(upperDir)) throw new NestboxError('NOT_FOUND', `container ${containerId.slice(0, 12)} has no root file system`);
     const layerDirs = image.config.rootfs.diff_ids.map((d) => this.layers.dir(d));
     yield* this.exporter.export({ lowerDirs: [upperDir, ...layerDirs.reverse()], mountPoint: mergedDir, target });
+  }
+
+  /**
+   * `nestbox commit`: the container's upper dir as one more layer on its image (keeper-commit.ts
+   * writes the tar, storeLayer stores and extracts it as import does), tagged `ref` or untagged.
+   * A running container is not paused: its upper dir is read as it is at that moment, file by
+   * file (a file written meanwhile may be caught half way; docker pauses by default).
+   */
+  async commit(c: CommitInfo & { imageId: string; ref?: string }, owner: Owner): Promise<ImportResult> {
+    if (!this.committer) throw new NestboxError('UNIMPLEMENTED', 'commit is not available here');
+    const parent = this.images.list().find((i) => i.id === c.imageId);
+    if (!parent) throw new NestboxError('NOT_FOUND', `image ${c.imageId} of the container not found`);
+    const { upperDir } = this.rootfs.paths(c.containerId);
+    if (!existsSync(upperDir)) throw new NestboxError('NOT_FOUND', `container ${c.containerId.slice(0, 12)} has no root file system`);
+    const layers = parent.config.rootfs.diff_ids.map((d) => {
+      const blob = this.images.blobPath(d);
+      if (!blob) throw new NestboxError('NOT_FOUND', `layer ${d} of the container's image has no stored archive`);
+      return { digest: d, size: statSync(blob).size };
+    });
+    const file = join(this.layout.tmp, `commit-${randomBytes(8).toString('hex')}.tar`);
+    try {
+      const warnings = await this.committer.write(upperDir, file);
+      // our own tar of the container's files: no cap against a hostile archive
+      const layer = await this.storeLayer(file, owner, Number.MAX_SAFE_INTEGER);
+      const image = this.images.tag(c.ref, committedImageConfig(parent.config, layer.diffId, c), [...layers, { digest: layer.diffId, size: layer.size }]);
+      return { id: image.id, warnings: [...warnings, ...layer.warnings] };
+    } finally {
+      rmSync(file, { force: true });
+    }
   }
 
   removeRootfs(containerId: string): void {

@@ -61,7 +61,7 @@ function localModules(worker: string): string[] {
   const visit = (file: string): void => {
     if (found.includes(file)) return;
     found.push(file);
-    for (const m of readFileSync(file, 'utf8').matchAll(/\b(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]*)['"]/g)) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/(?<![.\w$])(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]*)['"]/g)) {
       if (!/^\.\/[^/]+$/.test(m[1])) throw new NestboxError('INTERNAL', `${file} imports ${m[1]}, outside its directory: it cannot be staged`);
       visit(join(dirname(file), m[1]));
     }
@@ -89,7 +89,7 @@ function untraversable(workerRoot: string): void {
 /** Package names of the static imports (`from 'tar'`, `from '@scope/x/sub'`), builtins left out. */
 function bareImports(source: string): string[] {
   const names = new Set<string>();
-  for (const m of source.matchAll(/\b(?:from|import)\s*\(?\s*['"]([^'".][^'"]*)['"]/g)) {
+  for (const m of source.matchAll(/(?<![.\w$])(?:from|import)\s*\(?\s*['"]([^'".][^'"]*)['"]/g)) {
     const spec = m[1];
     if (spec.startsWith('node:')) continue;
     const parts = spec.split('/');
