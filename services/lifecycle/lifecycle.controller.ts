@@ -38,12 +38,7 @@ export class LifecycleController {
   /** `started`, then the new image's id (and warning lines) once the container's changes are a layer of it. */
   @MessagePattern(LIFECYCLE.commit)
   commit(@Payload() req: CommitRequestDto): Observable<CommitChunk> {
-    const flow = this.commitFlow;
-    const ready = this.reconciler.ready;
-    return from((async function* () {
-      await ready;
-      yield* flow.commit(req);
-    })());
+    return this.afterReady(() => this.commitFlow.commit(req));
   }
 
   /** `started`, the process's output, then one `exit`; with -i/-t/-d only `started` (with the attach socket unless -d). */
