@@ -101,13 +101,19 @@ function main(): void {
 
   const walk = (parent: string) => {
     const abs = parent ? join(dir, parent) : dir;
-    let names: string[];
+    let raw: Buffer[];
     try {
-      names = readdirSync(abs).sort();
+      raw = readdirSync(abs, { encoding: 'buffer' });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // removed since it was listed
       throw err;
     }
+    const names = raw.map((b) => {
+      const name = b.toString();
+      // node names files by strings: such a name could not be opened, and must not vanish silently
+      if (!Buffer.from(name).equals(b)) throw new Error(`${JSON.stringify(parent ? `${parent}/${name}` : name)}: a file name that is not UTF-8, which commit cannot write`);
+      return name;
+    }).sort();
     for (const name of names) {
       const rel = parent ? `${parent}/${name}` : name;
       const at = join(abs, name);

@@ -1,9 +1,10 @@
 /**
- * As root, the extraction worker runs inside the keeper as container root, i.e. as root's first
- * subordinate uid on the host: it cannot read a project that sits under a private directory
- * (a checkout in /root, mode 0700). So root runs a copy: the worker and the packages it imports,
- * staged once per content under <data root>/worker/<hash>/ (root's files, world-readable, in a
- * directory container root may traverse). An unprivileged user runs its own worker directly: it
+ * As root, the extraction and commit workers run inside the keeper as container root, i.e. as
+ * root's first subordinate uid on the host: it cannot read a project that sits under a private
+ * directory (a checkout in /root, mode 0700). So root runs a copy: the worker, the modules of its
+ * own directory and the packages it imports, and the native runtime it calls, staged once per
+ * content under <data root>/worker/<hash>/ (root's files, world-readable, in a directory container
+ * root may traverse). An unprivileged user runs its own worker directly: it
  * runs the project's node code already, so it can read it.
  */
 import { createHash } from 'node:crypto';
