@@ -22,6 +22,10 @@ export const STORAGE = {
   importImage: 'storage.image.import',
   /** streams `started`, then `done` once the container's merged view is written as a tar */
   exportRootfs: 'storage.rootfs.export',
+  /** `nestbox load`: the images of a docker archive or an OCI layout (file or directory) */
+  loadImages: 'storage.image.load',
+  /** `nestbox save`: images as a docker archive; streams `started`, then `done` */
+  saveImages: 'storage.image.save',
 } as const;
 
 export const NAMESPACE = {
