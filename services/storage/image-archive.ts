@@ -62,6 +62,23 @@ export abstract class ImageArchive {
   }
 }
 
+/** A regular file starting with gzip's magic (docker load takes `docker save | gzip`): decompressed first. */
+export function isGzipFile(path: string): boolean {
+  let fd: number;
+  try {
+    if (!statSync(path).isFile()) return false;
+    fd = openSync(path, 'r');
+  } catch {
+    return false; // openImageArchive says why
+  }
+  try {
+    const head = Buffer.alloc(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Opens `path` as a directory (an OCI layout) or a tar; anything else is refused in one line. */
 export function openImageArchive(path: string): ImageArchive {
   let st;
@@ -244,7 +261,6 @@ function parsePax(data: Buffer): Record<string, string> {
 
 /** Says what a file that is not a tar looks like, when it is a compression docker also reads. */
 function compressionOf(head: Buffer): string {
-  if (head[0] === 0x1f && head[1] === 0x8b) return ': it is gzip-compressed (decompress it first: gunzip -c FILE | nestbox load)';
   if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return ': it is xz-compressed (decompress it first)';
   if (head.subarray(0, 3).toString('latin1') === 'BZh') return ': it is bzip2-compressed (decompress it first)';
   if (head.readUInt32LE(0) === 0xfd2fb528) return ': it is zstd-compressed (decompress it first)';

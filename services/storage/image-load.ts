@@ -8,17 +8,18 @@
  * the blob's digest and size; both: the config's diffID), then all of them are extracted, and
  * the images are recorded last: a refused archive leaves no image and no layer. The archive is
  * only read: members are byte ranges of it (image-archive.ts) copied into temporary files of
- * our own in the data root's tmp dir, removed on every way out.
+ * our own in the data root's tmp dir, removed on every way out (a gzip-compressed archive is
+ * first decompressed into one there, under the same cap as a layer).
  */
 import { createHash } from 'node:crypto';
 import { rmSync, statSync } from 'node:fs';
 import { NestboxError } from '../../lib/errors.js';
 import { IMAGE_REF } from '../../lib/contracts/validators.js';
 import type { OciImageConfig } from './image-store.js';
-import type { FileRange, LayerCopy } from './layer-copy.js';
+import { copyLayerTar, type FileRange, type LayerCopy } from './layer-copy.js';
 import type { Owner } from './layer-store.js';
 import type { BlobRef, Storage } from './storage.js';
-import { ImageArchive, openImageArchive, safeMemberName } from './image-archive.js';
+import { ImageArchive, isGzipFile, openImageArchive, safeMemberName } from './image-archive.js';
 import {
   CONTAINERD_NAME_ANNOTATION, MAX_MANIFEST_BYTES, REF_NAME_ANNOTATION, checkBlob, layerCompression, parseManifestOrIndex, selectManifest,
   type Descriptor,
@@ -44,8 +45,11 @@ const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('h
 export async function loadImages(storage: Storage, source: string, owner: Owner, maxBytes: number): Promise<LoadResult> {
   const warnings: string[] = [];
   const copies = new Map<string, LayerCopy>();
+  let unpacked: string | undefined;
   try {
-    const archive = openImageArchive(source);
+    // a gzip-compressed archive is decompressed into tmp first (under the cap, as one layer)
+    if (isGzipFile(source)) unpacked = (await copyLayerTar(source, storage.layout.tmp, maxBytes)).file;
+    const archive = openImageArchive(unpacked ?? source);
     let plans: PlannedImage[];
     if (archive.has('manifest.json')) plans = planDockerArchive(archive);
     else if (archive.has('index.json')) plans = planOciLayout(archive, warnings);
@@ -84,6 +88,7 @@ export async function loadImages(storage: Storage, source: string, owner: Owner,
     throw named(err, `load ${source}`);
   } finally {
     for (const copy of copies.values()) rmSync(copy.file, { force: true });
+    if (unpacked !== undefined) rmSync(unpacked, { force: true });
   }
 }
 

@@ -7,6 +7,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, closeSync, createReadStream, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import test from 'ava';
 import { DataLayout } from '../../lib/data-layout.js';
 import { eachInstance } from '../helpers/each-instance.js';
@@ -31,6 +32,7 @@ const top = topLayer();
 const config = imageConfig([base, top], 'two');
 const imageId = sha256(config);
 const legacy = writeArchive('legacy.tar', rawTar(dockerArchiveEntries([{ config, layers: [base, top], repoTags: ['two:legacy'] }], 'legacy')));
+const legacyGz = writeArchive('legacy.tar.gz', gzipSync(readFileSync(legacy)));
 const gzConfig = imageConfig([base, topLayer('gzip')], 'gz');
 const blobsGzip = writeArchive('blobs-gzip.tar', rawTar(dockerArchiveEntries([{ config: gzConfig, layers: [base, topLayer('gzip')] }], 'blobs', true)));
 
@@ -106,12 +108,16 @@ each('the .wh. entry of layer 2 deletes the file of layer 1', async (t, nb) => {
   t.is(run.code, 0, `${run.stdout}${run.stderr}`);
 });
 
-each('loading the same image again stores nothing new and extracts nothing', async (t, nb) => {
+each('loading the same image again, also gzip-compressed, stores nothing new and extracts nothing', async (t, nb) => {
   const before = state(nb);
   const r = await nb.cli(['load', '-i', legacy]);
   t.is(r.code, 0, r.stderr);
   t.is(r.stdout, 'Loaded image: two:legacy\n');
   t.deepEqual(state(nb), before);
+  const gz = await loadFromPipe(nb, legacyGz);
+  t.is(gz.code, 0, gz.stderr);
+  t.is(gz.stdout, 'Loaded image: two:legacy\n');
+  t.deepEqual(state(nb), before, 'the decompressed copy is gone too');
 });
 
 each('docker 25\'s layout with gzip layers, untagged, from a pipe and from < FILE', async (t, nb) => {
@@ -168,7 +174,7 @@ each('save -> load keeps the image id; skopeo reads the archive; stdout and -o w
   t.regex(images.stdout, new RegExp(`^two +legacy +${hex(imageId).slice(0, 12)} `, 'm'));
 });
 
-each('save of the built-in busybox and of an image by id; unknown images and a terminal refused', async (t, nb) => {
+each('save of the built-in busybox and of an image by id; an unknown image refused, nothing written', async (t, nb) => {
   t.is((await nb.cli(['run', '--rm', 'busybox', 'true'])).code, 0);
   const out = join(nb.base, 'two.tar');
   const r = await nb.cli(['save', '-o', out, 'busybox', hex(imageId).slice(0, 12)]);
@@ -241,6 +247,12 @@ each('broken and hostile archives are refused in one line, leaving no image, lay
     t.is(r.stdout, '', what);
     t.deepEqual(state(nb), before, `${what}: nothing stored`);
   }
+  const [a, b] = freshLayers('capped');
+  const big = writeArchive(`capped-${nb.kind}.tar`, rawTar(dockerArchiveEntries([{ config: imageConfig([a, b]), layers: [a, b], repoTags: ['big:1'] }], 'legacy')));
+  const capped = await nb.cli(['load', '-i', big], { env: { NESTBOX_MAX_LAYER_BYTES: '2048' } });
+  t.is(capped.code, 125);
+  t.regex(capped.stderr, /^nestbox: load \S+: layer [0-9a-f]{64}\/layer\.tar: the uncompressed archive is larger than the cap of 2048 bytes \(NESTBOX_MAX_LAYER_BYTES\)\n$/);
+  t.deepEqual(state(nb), before, 'the cap: nothing stored');
   t.is((await nb.cli(['images'])).stdout, images, 'no image recorded');
   t.true(statSync(legacy).isFile(), 'the inputs are only read');
 });
