@@ -13,7 +13,7 @@ import { DataLayout } from '../../lib/data-layout.js';
 import { eachInstance } from '../helpers/each-instance.js';
 import type { CliResult, NestboxInstance } from '../helpers/nestbox.js';
 import {
-  baseLayer, dockerArchiveEntries, hex, imageConfig, layerOf, ociLayoutEntries, rawTar, sha256, topLayer, type Layer,
+  HOST_PLATFORM, baseLayer, dockerArchiveEntries, hex, imageConfig, layerOf, ociLayoutEntries, ociNestedEntries, rawTar, sha256, topLayer, type Layer,
 } from '../helpers/image-archives.js';
 
 const each = eachInstance();
@@ -149,6 +149,26 @@ each('an OCI layout written by skopeo (gzip layers) loads as a directory and as 
   t.is(fromTar.stdout, `Loaded image ID: ${bare.id}\n`);
   t.is(fromTar.stderr, 'nestbox: warning: org.opencontainers.image.ref.name "v1" is a tag without a repository: the image is loaded untagged\n');
   t.deepEqual(state(nb).tmp, []);
+});
+
+each('an OCI index of platforms: this host\'s manifest is taken (the others\' blobs are not needed); containerd\'s name', async (t, nb) => {
+  const [a, b] = [base, topLayer('multi')];
+  const cfg = imageConfig([a, b], 'multi');
+  const layers = [a, b].map((l) => ({ blob: l.tar, mediaType: 'application/vnd.oci.image.layer.v1.tar' }));
+  const names = { 'io.containerd.image.name': 'docker.io/library/multi:2', 'org.opencontainers.image.ref.name': '2' };
+  const file = writeArchive(`multi-${nb.kind}.tar`, rawTar(ociNestedEntries(cfg, layers, ['linux/s390x', HOST_PLATFORM, 'linux/arm/v7'], HOST_PLATFORM, names)));
+  const r = await nb.cli(['load', '-i', file]);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout, 'Loaded image: multi:2\n');
+  const run = await nb.cli(['run', '--rm', 'multi:2', 'cat', '/etc/added']);
+  t.is(run.stdout, 'multi\n', run.stderr);
+
+  const before = state(nb);
+  const none = writeArchive(`none-${nb.kind}.tar`, rawTar(ociNestedEntries(cfg, layers, ['linux/s390x', 'windows/amd64'], HOST_PLATFORM, names)));
+  const refused = await nb.cli(['load', '-i', none]);
+  t.is(refused.code, 125);
+  t.regex(refused.stderr, new RegExp(`^nestbox: load \\S+: index sha256:[0-9a-f]{64}: no image for ${HOST_PLATFORM} \\(it has linux/s390x, windows/amd64\\)\\n$`));
+  t.deepEqual(state(nb), before);
 });
 
 each('save -> load keeps the image id; skopeo reads the archive; stdout and -o write the same bytes', async (t, nb) => {

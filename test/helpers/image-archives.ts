@@ -99,4 +99,36 @@ export function ociLayoutEntries(config: Buffer, layers: OciLayer[], refName?: s
   ];
 }
 
+/**
+ * An OCI layout whose index.json names an index of one manifest per `platforms` entry (as
+ * `docker buildx` writes them); only the manifest for `host` has its config and layers stored,
+ * the others point at blobs that are not there (a loader must not need them).
+ */
+export function ociNestedEntries(config: Buffer, layers: OciLayer[], platforms: string[], host: string, annotations: Record<string, string>): RawEntry[] {
+  const single = ociLayoutEntries(config, layers);
+  const manifestOf = (entries: RawEntry[]) => {
+    const index = JSON.parse(entries.find((e) => e.path === 'index.json')!.content!.toString()) as { manifests: { digest: string; size: number; mediaType: string }[] };
+    return index.manifests[0];
+  };
+  const real = manifestOf(single);
+  const manifests = platforms.map((p) => {
+    const [os, architecture, variant] = p.split('/');
+    const platform = variant ? { os, architecture, variant } : { os, architecture };
+    if (p === host) return { ...real, platform };
+    const other = json({ schemaVersion: 2, mediaType: real.mediaType, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(Buffer.from(p)), size: 1 }, layers: [] });
+    return { mediaType: real.mediaType, digest: sha256(other), size: other.length, platform, content: other };
+  });
+  const nested = json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: manifests.map(({ content: _c, ...d }) => d) });
+  const index = json({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: sha256(nested), size: nested.length, annotations }] });
+  return [
+    ...single.filter((e) => e.path !== 'index.json' && (platforms.includes(host) || !e.path.startsWith('blobs/'))),
+    { path: 'index.json', content: index },
+    { path: `blobs/sha256/${hex(sha256(nested))}`, content: nested },
+    ...manifests.filter((m) => m.content).map((m) => ({ path: `blobs/sha256/${hex(m.digest)}`, content: m.content! })),
+  ];
+}
+
+/** this host's platform in OCI's names, as the loader picks it */
+export const HOST_PLATFORM = `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`;
+
 export { rawTar };
