@@ -39,7 +39,8 @@ function resolve(images: ImageStore, names: string[]): SavedImage[] {
     if (!image) throw new NestboxError('NOT_FOUND', `no such image: ${name}`);
     const saved = byId.get(image.id) ?? { image, refs: [] };
     byId.set(image.id, saved);
-    const named = /^(?:sha256:)?[0-9a-f]{12,64}$/.test(name) ? undefined : normalizeRef(name);
+    // an id or a digest reference names no tag: docker writes none for it
+    const named = /^(?:sha256:)?[0-9a-f]{12,64}$/.test(name) || name.includes('@') ? undefined : normalizeRef(name);
     if (named !== undefined && !saved.refs.includes(named)) saved.refs.push(named);
   }
   return [...byId.values()];
