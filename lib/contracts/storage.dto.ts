@@ -1,4 +1,4 @@
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { CONTAINER_ID, IMAGE_REF } from './validators.js';
 import { VOLUME_NAME } from '../volume-spec.js';
 
@@ -88,4 +88,33 @@ export class CommitContainerDto {
   /** host ids of container root: the owner the new layer is extracted for */
   @IsInt() @Min(0) rootUid: number;
   @IsInt() @Min(0) rootGid: number;
+}
+
+/** `nestbox load`: a docker archive or an OCI layout (a tar, or a directory), read by the service as the caller */
+export class LoadImagesDto {
+  /** resolved by the CLI (stdin: a temporary file it made) */
+  @IsString() @MaxLength(4096) @Matches(ABSOLUTE, { message: 'source must be an absolute path' })
+  source: string;
+
+  @IsInt() @Min(0) rootUid: number;
+  @IsInt() @Min(0) rootGid: number;
+
+  /** cap on each layer's uncompressed size (NESTBOX_MAX_LAYER_BYTES) */
+  @IsOptional() @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) maxBytes?: number;
+}
+
+/** an image reference, or an image id (sha256:<hex>, or 12 or more hex digits of it) */
+const IMAGE_REF_OR_ID = new RegExp(`${IMAGE_REF.source}|^(sha256:)?[0-9a-f]{12,64}$`);
+
+/** `nestbox save`: exactly one of `file` and `fifo`, as ExportRootfsDto */
+export class SaveImagesDto {
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(1000)
+  @Matches(IMAGE_REF_OR_ID, { each: true, message: 'each image must be a reference like name:tag or an image id' })
+  images: string[];
+
+  @IsOptional() @Matches(ABSOLUTE, { message: 'file must be an absolute path' })
+  file?: string;
+
+  @IsOptional() @Matches(ABSOLUTE, { message: 'fifo must be an absolute path' })
+  fifo?: string;
 }
