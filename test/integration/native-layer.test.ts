@@ -2,7 +2,8 @@
  * `nestbox-runtime layer apply|xattrs` on the real kernel, in a user namespace as the storage
  * workers run it (as root and as the unprivileged test user): the whiteout device 0/0 a user
  * namespace may make (Linux >= 5.8), the opaque xattr, user.* attributes set and read back byte
- * for byte, trusted.* refused in a report line, and paths through a symlink or out of the layer
+ * for byte (or, on a file system without user xattrs, the .wh..wh..opq form and a report
+ * line), trusted.* refused in a report line, and paths through a symlink or out of the layer
  * refused. Kernel-sensitive, so it is in the kernel matrix's quick subset.
  */
 import test, { type ExecutionContext } from 'ava';
@@ -84,8 +85,15 @@ for (const mode of ['root', 'rootless'] as const) {
     const x = layer(mode, 'xattrs', dir);
     ok(t, x);
     const attrs = listed(x.stdout);
-    t.true(attrs.includes(`var user.overlay.opaque ${hex('y')}`), attrs.join('\n'));
-    t.true(attrs.includes('etc/conf user.bin 00ff0a'), attrs.join('\n'));
+    // tmpfs has user.* xattrs only since 6.6 (a 5.10 guest's /tmp): then the forms fuse-overlayfs reads
+    const noUserXattrs = /^refused user\.bin\tetc\/conf\tOperation not supported$/m.test(r.stdout.toString());
+    if (noUserXattrs) {
+      t.true(lstatSync(join(dir, 'var', '.wh..wh..opq')).isFile(), 'without user xattrs an opaque dir gets the .wh..wh..opq file');
+      t.deepEqual(attrs, []);
+    } else {
+      t.true(attrs.includes(`var user.overlay.opaque ${hex('y')}`), attrs.join('\n'));
+      t.true(attrs.includes('etc/conf user.bin 00ff0a'), attrs.join('\n'));
+    }
     t.false(attrs.some((a) => a.includes('trusted.nbx')));
   });
 
