@@ -18,6 +18,7 @@ Commands:
   volume create|ls|inspect|rm              Manage named volumes (run -v NAME:/path)
   import FILE [REFERENCE]                  Make an image of a rootfs tar (plain or gzip)
   commit [-a AUTHOR] [-m MESSAGE] CONTAINER [REPOSITORY[:TAG]]  Make an image of a container's changes
+  pull [-q] NAME[:TAG|@DIGEST]             Pull an image from a registry (credentials: docker's config.json)
   system info|stop                         Show or stop the services
 `;
 
@@ -34,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
     case 'images': return (await import('./commands/images.js')).imagesCommand();
     case 'volume': return (await import('./commands/volume.js')).volumeCommand(rest);
     case 'import': return (await import('./commands/import.js')).importCommand(rest);
+    case 'pull': return (await import('./commands/pull.js')).pullCommand(rest);
     case 'system': return (await import('./commands/system.js')).systemCommand(rest);
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(USAGE);

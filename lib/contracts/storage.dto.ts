@@ -1,4 +1,4 @@
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { CONTAINER_ID, IMAGE_REF } from './validators.js';
 import { VOLUME_NAME } from '../volume-spec.js';
 
@@ -88,4 +88,25 @@ export class CommitContainerDto {
   /** host ids of container root: the owner the new layer is extracted for */
   @IsInt() @Min(0) rootUid: number;
   @IsInt() @Min(0) rootGid: number;
+}
+
+/** `nestbox pull`: the CLI passes where its user's docker config is and which registries may be plain HTTP. */
+export class PullImageDto {
+  @IsString() @MaxLength(1024) @Matches(IMAGE_REF, { message: 'reference must be like name, name:tag, host:port/name:tag or name@sha256:<hex>' })
+  ref: string;
+
+  /** the directory of config.json ($DOCKER_CONFIG, else ~/.docker), read by the service as the user */
+  @IsOptional() @MaxLength(4096) @Matches(ABSOLUTE, { message: 'dockerConfig must be an absolute path' })
+  dockerConfig?: string;
+
+  /** NESTBOX_INSECURE_REGISTRIES: host:port entries reachable over plain HTTP */
+  @IsOptional() @IsArray() @ArrayMaxSize(64)
+  @Matches(/^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+)(:[0-9]+)?$/, { each: true, message: 'insecureRegistries entries must be host[:port]' })
+  insecureRegistries?: string[];
+
+  @IsInt() @Min(0) rootUid: number;
+  @IsInt() @Min(0) rootGid: number;
+
+  /** cap on each layer's uncompressed size (NESTBOX_MAX_LAYER_BYTES); the service's default when absent */
+  @IsOptional() @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) maxBytes?: number;
 }

@@ -123,3 +123,14 @@ export interface ContainerSummary {
 
 /** `commit`'s stream: `started` at once (no reply deadline after it), then the new image */
 export type CommitChunk = { started: true } | { id: string; warnings: string[] };
+/** A layer's status during `pull`, as docker words it; `current`/`total` in bytes while downloading. */
+export type PullLayerStatus = 'Already exists' | 'Pulling fs layer' | 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Extracting' | 'Pull complete';
+
+/**
+ * One chunk of a pull's stream: first what is pulled from where, then layer statuses (a layer is
+ * its blob digest's first 12 hex digits, as docker shows it), last the outcome.
+ */
+export type PullChunk =
+  | { pulling: { reference: string; repository: string } }
+  | { layer: string; status: PullLayerStatus; current?: number; total?: number }
+  | { done: { digest: string; id: string; upToDate: boolean; ref: string; warnings: string[] } };

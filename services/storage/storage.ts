@@ -17,6 +17,8 @@ import { DEFAULT_IMAGE, buildDefaultLayer, defaultImageConfig } from './default-
 import { copyLayerTar } from './layer-copy.js';
 import type { LayerWriter } from './keeper-commit.js';
 import { committedImageConfig, type CommitInfo } from './commit-config.js';
+import { pullImage, type PullOptions } from './image-pull.js';
+import type { PullChunk } from '../../lib/contracts/types.js';
 
 export interface ImportResult {
   /** the new image's id (its config digest) */
@@ -109,6 +111,11 @@ export class Storage {
     } finally {
       rmSync(copy.file, { force: true }); // already gone when it became the blob
     }
+  }
+
+  /** `nestbox pull` (image-pull.ts): docker's progress, the image recorded once all its layers are stored. */
+  pull(opts: PullOptions): AsyncGenerator<PullChunk> {
+    return pullImage(this, opts);
   }
 
   /** The container's merged view as a tar (rootfs-export.ts): its upper dir over its image's layers. */
