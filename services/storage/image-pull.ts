@@ -8,7 +8,7 @@
  * digest. Yields docker's progress as it goes (PullChunk).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PullChunk } from '../../lib/contracts/types.js';
 import { NestboxError } from '../../lib/errors.js';
@@ -60,7 +60,10 @@ export async function* pullImage(storage: Storage, opts: PullOptions): AsyncGene
   manifest.layers.forEach((l, i) => layerCompression(l, `${name} layer ${i + 1} (${l.digest})`)); // zstd & co refused before anything is fetched
 
   if (manifest.config.size > MAX_CONFIG_BYTES) throw new NestboxError('INVALID_ARGUMENT', `the config of ${name} is ${manifest.config.size} bytes, more than ${MAX_CONFIG_BYTES}`);
-  const configBytes = await client.blobBytes(manifest.config);
+  // a config already stored (the same image pulled before) is not fetched again
+  const storedConfig = storage.images.blobPath(manifest.config.digest);
+  const configBytes = storedConfig ? readFileSync(storedConfig) : await client.blobBytes(manifest.config);
+  if (storedConfig) checkBlob(configBytes, manifest.config, `the stored config of ${name}`);
   const diffIds = diffIdsOf(configBytes, name);
   if (diffIds.length !== manifest.layers.length) {
     throw new NestboxError('INVALID_ARGUMENT', `${name}: the config lists ${diffIds.length} layers (rootfs.diff_ids), the manifest ${manifest.layers.length}`);
