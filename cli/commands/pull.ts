@@ -7,7 +7,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { NAMESPACE, STORAGE } from '../../lib/contracts/patterns.js';
-import type { IdMapInfo, PullChunk } from '../../lib/contracts/types.js';
+import type { IdMapInfo, PullChunk, RunChunk } from '../../lib/contracts/types.js';
 import { NestboxError } from '../../lib/errors.js';
 import { familiarName, parseImageRef, type ImageRef } from '../../lib/image-ref.js';
 import { parseArgs } from '../args.js';
@@ -66,8 +66,29 @@ export async function pullWithProgress(ref: string, settings: Omit<PullRequest, 
   }
 }
 
-/** As docker's Status line names it: the familiar name with its tag or digest. */
-function shown(ref: ImageRef): string {
+/**
+ * A run's stream with its pull chunks (an image not stored, pulled first) printed on stderr as
+ * docker does: "Unable to find image 'REF' locally", the progress, Digest and Status.
+ */
+export async function* showingPulls(chunks: AsyncIterable<RunChunk>, image: string): AsyncGenerator<RunChunk> {
+  const out = new PullPrinter(process.stderr.isTTY === true, (s) => process.stderr.write(s));
+  for await (const chunk of chunks) {
+    if (!('pull' in chunk)) {
+      yield chunk;
+      continue;
+    }
+    const p = chunk.pull;
+    if ('missing' in p) out.line(`Unable to find image '${shown(parseImageRef(p.missing))}' locally`);
+    else if ('done' in p) {
+      for (const w of p.done.warnings) process.stderr.write(`nestbox: warning: ${w}\n`);
+      out.line(`Digest: ${p.done.digest}`);
+      out.line(`Status: ${p.done.upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${shown(parseImageRef(image))}`);
+    } else out.show(p);
+  }
+}
+
+/** As docker's Status line names it: the familiar name with its tag or digest (`busybox:latest`). */
+export function shown(ref: ImageRef): string {
   return ref.digest ? `${familiarName(ref)}@${ref.digest}` : `${familiarName(ref)}:${ref.tag}`;
 }
 

@@ -9,6 +9,7 @@ import { consoleSize, relay, requireTerminalInput } from '../attach-relay.js';
 import { PROCESS_SPECS, processOptions } from '../process-options.js';
 import { checkDistinctDestinations, parseVolumeFlag } from '../../lib/volume-spec.js';
 import { realpathSync, statSync } from 'node:fs';
+import { pullSettings, showingPulls } from './pull.js';
 
 const SPECS: OptionSpec[] = [
   ...PROCESS_SPECS,
@@ -65,10 +66,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   const request = buildRunRequest(argv);
   requireTerminalInput(request);
   Object.assign(request, consoleSize(request));
+  request.pull = pullSettings();
   await ensureServices();
   const client = clientFor('lifecycle', 120_000);
   try {
-    return await followProcessStream(client.stream<RunChunk>(LIFECYCLE.run, request), 'run', (chunk) => {
+    // an image not stored is pulled first: its progress goes to stderr (pull.ts)
+    return await followProcessStream(showingPulls(client.stream<RunChunk>(LIFECYCLE.run, request), request.image as string), 'run', (chunk) => {
       // -d: docker prints the full id and leaves the container to its shim
       if (request.detach) {
         process.stdout.write(`${chunk.containerId}\n`);

@@ -1,4 +1,4 @@
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { CONTAINER_ID, IMAGE_REF } from './validators.js';
 import { VOLUME_NAME } from '../volume-spec.js';
 
@@ -90,11 +90,40 @@ export class CommitContainerDto {
   @IsInt() @Min(0) rootGid: number;
 }
 
-/** `nestbox pull`: the CLI passes where its user's docker config is and which registries may be plain HTTP. */
-export class PullImageDto {
-  @IsString() @MaxLength(1024) @Matches(IMAGE_REF, { message: 'reference must be like name, name:tag, host:port/name:tag or name@sha256:<hex>' })
-  ref: string;
+/** `nestbox load`: a docker archive or an OCI layout (a tar, or a directory), read by the service as the caller */
+export class LoadImagesDto {
+  /** resolved by the CLI (stdin: a temporary file it made) */
+  @IsString() @MaxLength(4096) @Matches(ABSOLUTE, { message: 'source must be an absolute path' })
+  source: string;
 
+  @IsInt() @Min(0) rootUid: number;
+  @IsInt() @Min(0) rootGid: number;
+
+  /** cap on each layer's uncompressed size (NESTBOX_MAX_LAYER_BYTES) */
+  @IsOptional() @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) maxBytes?: number;
+}
+
+/** an image reference, or an image id (sha256:<hex>, or 12 or more hex digits of it) */
+const IMAGE_REF_OR_ID = new RegExp(`${IMAGE_REF.source}|^(sha256:)?[0-9a-f]{12,64}$`);
+
+/** `nestbox save`: exactly one of `file` and `fifo`, as ExportRootfsDto */
+export class SaveImagesDto {
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(1000)
+  @Matches(IMAGE_REF_OR_ID, { each: true, message: 'each image must be a reference like name:tag or an image id' })
+  images: string[];
+
+  @IsOptional() @Matches(ABSOLUTE, { message: 'file must be an absolute path' })
+  file?: string;
+
+  @IsOptional() @Matches(ABSOLUTE, { message: 'fifo must be an absolute path' })
+  fifo?: string;
+}
+
+/**
+ * Where a pull finds what the caller's environment says (`nestbox pull`, and `run` of an image
+ * not stored): the CLI passes its user's docker config dir and the registries allowed plain HTTP.
+ */
+export class PullSettingsDto {
   /** the directory of config.json ($DOCKER_CONFIG, else ~/.docker), read by the service as the user */
   @IsOptional() @MaxLength(4096) @Matches(ABSOLUTE, { message: 'dockerConfig must be an absolute path' })
   dockerConfig?: string;
@@ -104,9 +133,15 @@ export class PullImageDto {
   @Matches(/^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+)(:[0-9]+)?$/, { each: true, message: 'insecureRegistries entries must be host[:port]' })
   insecureRegistries?: string[];
 
-  @IsInt() @Min(0) rootUid: number;
-  @IsInt() @Min(0) rootGid: number;
-
   /** cap on each layer's uncompressed size (NESTBOX_MAX_LAYER_BYTES); the service's default when absent */
   @IsOptional() @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) maxBytes?: number;
+}
+
+/** `nestbox pull REF` */
+export class PullImageDto extends PullSettingsDto {
+  @IsString() @MaxLength(1024) @Matches(IMAGE_REF, { message: 'reference must be like name, name:tag, host:port/name:tag or name@sha256:<hex>' })
+  ref: string;
+
+  @IsInt() @Min(0) rootUid: number;
+  @IsInt() @Min(0) rootGid: number;
 }

@@ -90,6 +90,8 @@ export type RunChunk =
   /** attach: the shim's socket the caller relays stdio through itself (run -i / -t) */
   | { containerId: string; started: true; attach?: string }
   | { warning: string }
+  /** the image was not stored (`missing`, docker's "Unable to find image"), then its pull's progress */
+  | { pull: PullChunk | { missing: string } }
   | { exit: ExitStatus };
 
 export interface ExitStatus {

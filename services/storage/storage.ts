@@ -58,7 +58,7 @@ export class Storage {
     let image = this.images.find(name);
     if (!image && name === DEFAULT_IMAGE) image = await this.buildDefaultImage(owner);
     if (!image) {
-      throw new NestboxError('NOT_FOUND', `image "${ref}" not found (pulling comes with the storage issue; the built-in image is busybox)`);
+      throw new NestboxError('NOT_FOUND', `image "${ref}" not found locally (nestbox pull ${ref} fetches it)`);
     }
     const layerDirs: string[] = [];
     for (const diffId of image.config.rootfs.diff_ids) layerDirs.push(await this.layerDir(diffId, owner));

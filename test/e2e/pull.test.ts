@@ -95,6 +95,7 @@ test.before(async () => {
   empty = dockerConfig('empty', {});
   await pushArchive('img', 'one', 'test/img:1');
   await pushArchive('tty', 'tty', 'test/tty:1');
+  await pushArchive('run', 'pulled by run', 'test/run:1');
   await pushArchive('tampered', 'tampered', 'test/tampered:1');
   // an index listing another architecture first, then this host's
   const other = hostPlatform().architecture === 'amd64' ? 's390x' : 'amd64';
@@ -238,4 +239,23 @@ each('on a terminal each layer\'s line is redrawn in place', async (t, nb) => {
   t.regex(out, /\x1b\[1A\r\x1b\[2K[0-9a-f]{12}: Downloading  [\d.]+k?B\/[\d.]+k?B\r\x1b\[1B/);
   t.regex(out, /\x1b\[2K[0-9a-f]{12}: Pull complete/);
   t.regex(out, new RegExp(`Status: Downloaded newer image for ${registry.proxy.replace(/\./g, '\\.')}/test/tty:1\r?\n`));
+});
+
+each('run of an image not stored pulls it first, saying so on stderr as docker does', async (t, nb) => {
+  const ref = `${registry.proxy}/test/run:1`;
+  const denied = await nb.cli(['run', '--rm', ref, 'cat', '/marker'], { env: { DOCKER_CONFIG: wrong } });
+  t.is(denied.code, 125);
+  t.is(denied.stderr, `Unable to find image '${ref}' locally\n1: Pulling from test/run\nnestbox: unauthorized: incorrect username or password (registry ${registry.proxy})\n`);
+  const r = await nb.cli(['run', '--rm', ref, 'cat', '/marker'], { env: { DOCKER_CONFIG: good }, timeoutMs: 120_000 });
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout, 'pulled by run\n');
+  const lines = r.stderr.trimEnd().split('\n');
+  t.deepEqual(lines.slice(0, 2), [`Unable to find image '${ref}' locally`, '1: Pulling from test/run']);
+  t.regex(lines[2], /^[0-9a-f]{12}: Already exists$/);
+  t.regex(lines[3], /^[0-9a-f]{12}: Pull complete$/);
+  t.regex(lines[4], /^Digest: sha256:[0-9a-f]{64}$/);
+  t.is(lines[5], `Status: Downloaded newer image for ${ref}`);
+  t.is(lines.length, 6, r.stderr);
+  const again = await nb.cli(['run', '--rm', ref, 'cat', '/marker'], { env: { DOCKER_CONFIG: good } });
+  t.is(again.stderr, '', 'stored now: no pull');
 });
