@@ -70,7 +70,10 @@ export class RegistryClient {
     let received = 0;
     const out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
     await new Promise<void>((resolve, reject) => {
+      let failed = false;
       const fail = (err: Error) => {
+        if (failed) return; // destroying the response reports it aborted: the first reason stands
+        failed = true;
         res.destroy();
         out.destroy();
         reject(err);
