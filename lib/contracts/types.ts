@@ -126,7 +126,7 @@ export interface ContainerSummary {
 /** `commit`'s stream: `started` at once (no reply deadline after it), then the new image */
 export type CommitChunk = { started: true } | { id: string; warnings: string[] };
 /** A layer's status during `pull`, as docker words it; `current`/`total` in bytes while downloading. */
-export type PullLayerStatus = 'Already exists' | 'Pulling fs layer' | 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Extracting' | 'Pull complete';
+export type PullLayerStatus = 'Already exists' | 'Pulling fs layer' | 'Waiting' | 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Extracting' | 'Pull complete';
 
 /**
  * One chunk of a pull's stream: first what is pulled from where, then layer statuses (a layer is

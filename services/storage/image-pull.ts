@@ -7,17 +7,17 @@
  * keeper) and records the image only once every layer is stored, its id the registry's config
  * digest. Yields docker's progress as it goes (PullChunk).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import type { PullChunk } from '../../lib/contracts/types.js';
 import { NestboxError } from '../../lib/errors.js';
 import { fullName, isInsecureRegistry, parseImageRef, registryHost, storedName } from '../../lib/image-ref.js';
 import {
   MANIFEST_MEDIA_TYPES, checkBlob, hostPlatform, layerCompression, parseManifestOrIndex, selectManifest,
-  type Descriptor, type ImageManifest, type Platform,
+  type ImageManifest, type Platform,
 } from './oci-manifest.js';
 import type { Owner } from './layer-store.js';
+import { LayerDownloads, shortId } from './layer-downloads.js';
 import { readCredentials } from './registry-auth.js';
 import { RegistryClient } from './registry-client.js';
 import type { Storage } from './storage.js';
@@ -34,6 +34,8 @@ export interface PullOptions {
   platform?: Platform;
   /** how often a download's byte count is reported */
   progressIntervalMs?: number;
+  /** layers downloaded at once (docker's default: 3) */
+  concurrency?: number;
 }
 
 /** an index may point at an index; docker follows one level, this allows two */
@@ -71,38 +73,52 @@ export async function* pullImage(storage: Storage, opts: PullOptions): AsyncGene
   const stored = storedName(ref);
   const upToDate = storage.images.find(stored)?.id === manifest.config.digest && diffIds.every((d) => storage.hasLayer(d));
 
-  const short = (d: Descriptor) => d.digest.slice(7, 19);
-  const missing = manifest.layers.map((l, i) => !storage.hasLayer(diffIds[i]));
+  const missing = manifest.layers.map((_, i) => !upToDate && !storage.hasLayer(diffIds[i]));
+  const abort = new AbortController();
+  client.abortWith(abort.signal);
+  const downloads = new LayerDownloads((desc, file, onBytes) => client.downloadBlob(desc, file, onBytes), storage.layout.tmp, opts.concurrency ?? 3);
   if (!upToDate) {
-    for (const [i, layer] of manifest.layers.entries()) yield { layer: short(layer), status: missing[i] ? 'Pulling fs layer' : 'Already exists' };
+    for (const [i, layer] of manifest.layers.entries()) {
+      if (!missing[i]) yield { layer: shortId(layer), status: 'Already exists' };
+      else if (downloads.add(layer)) yield { layer: shortId(layer), status: 'Pulling fs layer' };
+    }
   }
+  const interval = opts.progressIntervalMs ?? 100;
   const warnings: string[] = [];
   const layers: { digest: string; size: number }[] = [];
-  for (const [i, layer] of manifest.layers.entries()) {
-    if (!missing[i] || upToDate) {
-      layers.push({ digest: diffIds[i], size: statSync(storage.images.blobPath(diffIds[i])!).size });
-      continue;
-    }
-    const file = join(storage.layout.tmp, `pull-${randomBytes(6).toString('hex')}.blob`);
-    try {
-      let received = 0;
-      const download = client.downloadBlob(layer, file, (n) => (received = n));
-      for await (const _ of ticks(download, opts.progressIntervalMs ?? 100)) {
-        yield { layer: short(layer), status: 'Downloading', current: received, total: layer.size };
+  const storedNow = new Map<string, { digest: string; size: number }>();
+  let storing: Promise<unknown> | undefined;
+  let finished = false;
+  try {
+    for (const waiting of downloads.start()) yield { layer: shortId(waiting), status: 'Waiting' };
+    for (const [i, layer] of manifest.layers.entries()) {
+      const again = storedNow.get(layer.digest);
+      if (!missing[i] || again) {
+        layers.push(again ?? { digest: diffIds[i], size: statSync(storage.images.blobPath(diffIds[i])!).size });
+        continue;
       }
-      yield { layer: short(layer), status: 'Verifying Checksum' };
-      yield { layer: short(layer), status: 'Download complete' };
-      yield { layer: short(layer), status: 'Extracting' };
-      const result = await storage.storeLayer(file, opts.owner, opts.maxBytes, diffIds[i]).catch((err: unknown) => {
+      // extraction is in order; later layers download meanwhile and report as they go
+      const file = downloads.file(layer.digest);
+      for await (const _ of ticks(file, interval)) yield* downloads.changes();
+      yield { layer: shortId(layer), status: 'Extracting' };
+      const store = storage.storeLayer(await file, opts.owner, opts.maxBytes, diffIds[i]).catch((err: unknown) => {
         const e = err instanceof NestboxError ? err : new NestboxError('INTERNAL', (err as Error).message);
         throw new NestboxError(e.code, `${name} layer ${layer.digest}: ${e.message}`);
       });
+      storing = store;
+      for await (const _ of ticks(store, interval)) yield* downloads.changes();
+      const result = await store;
+      downloads.release(layer.digest);
       warnings.push(...result.warnings);
+      storedNow.set(layer.digest, { digest: result.diffId, size: result.size });
       layers.push({ digest: result.diffId, size: result.size });
-      yield { layer: short(layer), status: 'Pull complete' };
-    } finally {
-      rmSync(file, { force: true });
+      yield { layer: shortId(layer), status: 'Pull complete' };
     }
+    finished = true;
+  } finally {
+    if (!finished) abort.abort(); // failed, or the caller went away: stop the other downloads
+    await storing?.catch(() => undefined); // a failed download must not leave an extraction running on
+    await downloads.cleanup();
   }
   const image = upToDate ? storage.images.find(stored)! : storage.images.tag(stored, configBytes, layers);
   yield { done: { digest, id: image.id, upToDate, ref: name, warnings } };
@@ -135,7 +151,7 @@ function diffIdsOf(configBytes: Buffer, name: string): string[] {
   return ids as string[];
 }
 
-/** Yields every `intervalMs` while `task` runs, and once more when it is done; rethrows its failure. */
+/** Yields every `intervalMs` while `task` runs, and once more when it has settled; rethrows its failure. */
 async function* ticks(task: Promise<unknown>, intervalMs: number): AsyncGenerator<void> {
   let settled = false;
   const done = task.finally(() => (settled = true));

@@ -35,9 +35,15 @@ export class RegistryClient {
   private base?: string;
   private authorization?: string;
   private readonly idleTimeoutMs: number;
+  private signal?: AbortSignal;
 
   constructor(private readonly opts: RegistryClientOptions) {
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
+  }
+
+  /** Every request from now on ends when `signal` aborts (a failed pull stops its other downloads). */
+  abortWith(signal: AbortSignal): void {
+    this.signal = signal;
   }
 
   /** The manifest's bytes as served (they are what its digest is of) and its media type. */
@@ -181,7 +187,7 @@ export class RegistryClient {
       return Promise.reject(new NestboxError('FAILED_PRECONDITION', `refusing plain HTTP to ${url.host}: only loopback registries and those in NESTBOX_INSECURE_REGISTRIES may be reached without TLS`));
     }
     return new Promise((resolve, reject) => {
-      const options = { headers, ...(secure && this.opts.insecure && url.host === this.opts.host ? { rejectUnauthorized: false } : {}) };
+      const options = { headers, ...(this.signal ? { signal: this.signal } : {}), ...(secure && this.opts.insecure && url.host === this.opts.host ? { rejectUnauthorized: false } : {}) };
       const req = (secure ? https : http).get(url, options, resolve);
       req.setTimeout(this.idleTimeoutMs, () => req.destroy(new NestboxError('UNAVAILABLE', `the registry ${url.host} did not answer within ${this.idleTimeoutMs / 1000} s`)));
       req.on('error', (err) => reject(networkError(err, url.host)));
