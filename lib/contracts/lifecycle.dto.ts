@@ -61,6 +61,8 @@ export class RunRequestDto {
 
   /** an image not stored is pulled first with these (docker's --pull missing); without, it is not found */
   @IsOptional() @ValidateNested() @Type(() => PullSettingsDto) pull?: PullSettingsDto;
+  /** --pull always: pulled even when stored (needs `pull`) */
+  @IsOptional() @IsBoolean() pullAlways?: boolean;
 
   @IsIn(NETWORK_MODES, { message: 'network must be one of: none (slirp, bridge and named networks are not supported yet)' })
   network: string;

@@ -51,12 +51,16 @@ export class RunFlow {
 
   /** The image; one not stored is pulled first when the request says how (docker's --pull missing), its progress passed on. */
   private async *resolveOrPull(req: RunRequestDto, owner: { rootUid: number; rootGid: number }): AsyncGenerator<RunChunk, ImageInfo> {
-    try {
-      return await this.services.call<ImageInfo>('storage', STORAGE.resolveImage, { ref: req.image, ...owner });
-    } catch (err) {
-      if (!req.pull || !(err instanceof NestboxError) || err.code !== 'NOT_FOUND') throw err;
+    if (!req.pullAlways) {
+      try {
+        return await this.services.call<ImageInfo>('storage', STORAGE.resolveImage, { ref: req.image, ...owner });
+      } catch (err) {
+        if (!req.pull || !(err instanceof NestboxError) || err.code !== 'NOT_FOUND') throw err;
+      }
+      yield { pull: { missing: req.image } };
+    } else if (!req.pull) {
+      throw new NestboxError('INVALID_ARGUMENT', 'pullAlways needs the pull settings');
     }
-    yield { pull: { missing: req.image } };
     for await (const chunk of this.services.stream<PullChunk>('storage', STORAGE.pullImage, { ref: req.image, ...req.pull, ...owner })) yield { pull: chunk };
     return await this.services.call<ImageInfo>('storage', STORAGE.resolveImage, { ref: req.image, ...owner });
   }

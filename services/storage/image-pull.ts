@@ -13,7 +13,7 @@ import type { PullChunk } from '../../lib/contracts/types.js';
 import { NestboxError } from '../../lib/errors.js';
 import { fullName, isInsecureRegistry, parseImageRef, registryHost, storedName } from '../../lib/image-ref.js';
 import {
-  MANIFEST_MEDIA_TYPES, checkBlob, hostPlatform, layerCompression, parseManifestOrIndex, selectManifest,
+  MANIFEST_MEDIA_TYPES, checkBlob, formatPlatform, hostPlatform, layerCompression, parseManifestOrIndex, selectManifest,
   type ImageManifest, type Platform,
 } from './oci-manifest.js';
 import type { Owner } from './layer-store.js';
@@ -58,7 +58,8 @@ export async function* pullImage(storage: Storage, opts: PullOptions): AsyncGene
   if (ref.digest && digest !== ref.digest) {
     throw new NestboxError('INVALID_ARGUMENT', `manifest for ${name} failed verification: its content has digest ${digest}`);
   }
-  const manifest = await resolveManifest(client, parseManifestOrIndex(top.bytes, `manifest for ${name}`, top.mediaType), name, opts.platform ?? hostPlatform());
+  const platform = opts.platform ?? hostPlatform();
+  const manifest = await resolveManifest(client, parseManifestOrIndex(top.bytes, `manifest for ${name}`, top.mediaType), name, platform);
   manifest.layers.forEach((l, i) => layerCompression(l, `${name} layer ${i + 1} (${l.digest})`)); // zstd & co refused before anything is fetched
 
   if (manifest.config.size > MAX_CONFIG_BYTES) throw new NestboxError('INVALID_ARGUMENT', `the config of ${name} is ${manifest.config.size} bytes, more than ${MAX_CONFIG_BYTES}`);
@@ -66,7 +67,7 @@ export async function* pullImage(storage: Storage, opts: PullOptions): AsyncGene
   const storedConfig = storage.images.blobPath(manifest.config.digest);
   const configBytes = storedConfig ? readFileSync(storedConfig) : await client.blobBytes(manifest.config);
   if (storedConfig) checkBlob(configBytes, manifest.config, `the stored config of ${name}`);
-  const diffIds = diffIdsOf(configBytes, name);
+  const { diffIds, warning } = readConfig(configBytes, name, platform);
   if (diffIds.length !== manifest.layers.length) {
     throw new NestboxError('INVALID_ARGUMENT', `${name}: the config lists ${diffIds.length} layers (rootfs.diff_ids), the manifest ${manifest.layers.length}`);
   }
@@ -84,7 +85,7 @@ export async function* pullImage(storage: Storage, opts: PullOptions): AsyncGene
     }
   }
   const interval = opts.progressIntervalMs ?? 100;
-  const warnings: string[] = [];
+  const warnings: string[] = warning ? [warning] : [];
   const layers: { digest: string; size: number }[] = [];
   const storedNow = new Map<string, { digest: string; size: number }>();
   let storing: Promise<unknown> | undefined;
@@ -137,8 +138,9 @@ async function resolveManifest(client: RegistryClient, doc: ReturnType<typeof pa
   return doc;
 }
 
-function diffIdsOf(configBytes: Buffer, name: string): string[] {
-  let config: { rootfs?: { diff_ids?: unknown } };
+/** The config's diffIDs, and a warning when its platform is not this host's (docker warns too, and runs it). */
+function readConfig(configBytes: Buffer, name: string, platform: Platform): { diffIds: string[]; warning?: string } {
+  let config: { rootfs?: { diff_ids?: unknown }; os?: unknown; architecture?: unknown; variant?: unknown };
   try {
     config = JSON.parse(configBytes.toString('utf8')) as typeof config;
   } catch (err) {
@@ -148,7 +150,12 @@ function diffIdsOf(configBytes: Buffer, name: string): string[] {
   if (!Array.isArray(ids) || ids.some((d) => typeof d !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(d))) {
     throw new NestboxError('INVALID_ARGUMENT', `the config of ${name} has no valid rootfs.diff_ids (sha256 digests)`);
   }
-  return ids as string[];
+  const { os, architecture } = config;
+  if (typeof os === 'string' && typeof architecture === 'string' && (os !== platform.os || architecture !== platform.architecture)) {
+    const theirs = formatPlatform({ os, architecture, ...(typeof config.variant === 'string' ? { variant: config.variant } : {}) });
+    return { diffIds: ids as string[], warning: `the image's platform (${theirs}) does not match this host's (${formatPlatform(platform)})` };
+  }
+  return { diffIds: ids as string[] };
 }
 
 /** Yields every `intervalMs` while `task` runs, and once more when it has settled; rethrows its failure. */

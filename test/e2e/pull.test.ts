@@ -156,6 +156,8 @@ each('a second pull is up to date and downloads nothing', async (t, nb) => {
   t.is(lines.length, 4, r.stdout);
   t.is(lines[2], `Status: Image is up to date for ${registry.proxy}/test/img:1`);
   t.is(blobGets(), before, 'no blob fetched');
+  const quiet = await nb.cli(['pull', '-q', `${registry.proxy}/test/img:1`], { env: { DOCKER_CONFIG: good } });
+  t.is(quiet.stdout, `${registry.proxy}/test/img:1\n`, quiet.stderr);
 });
 
 each('pull by digest: verified, its layers already there, recorded under name@digest', async (t, nb) => {
@@ -181,6 +183,11 @@ each('an index: the manifest of this host\'s architecture', async (t, nb) => {
   t.is(run.stdout, 'host-arch\n', run.stderr);
   const images = await nb.cli(['images']);
   t.regex(images.stdout, new RegExp(`/test/multi +1 +${configDigest.get('test/multi:host')!.slice(7, 19)} `));
+  t.is(r.stderr, '');
+  // another architecture's image by itself: pulled, with docker's warning
+  const foreign = await pull(nb, `${registry.proxy}/test/multi:other`);
+  t.is(foreign.code, 0, foreign.stderr);
+  t.regex(foreign.stderr, /^nestbox: warning: the image's platform \(linux\/[a-z0-9]+\) does not match this host's \(linux\/[a-z0-9]+(\/v8)?\)\n$/);
 });
 
 each('wrong, or no, credentials: one line saying unauthorized; nothing recorded', async (t, nb) => {
@@ -258,4 +265,13 @@ each('run of an image not stored pulls it first, saying so on stderr as docker d
   t.is(lines.length, 6, r.stderr);
   const again = await nb.cli(['run', '--rm', ref, 'cat', '/marker'], { env: { DOCKER_CONFIG: good } });
   t.is(again.stderr, '', 'stored now: no pull');
+  // docker's --pull: always asks the registry (up to date here), never does not pull a missing image
+  const always = await nb.cli(['run', '--rm', '--pull', 'always', ref, 'cat', '/marker'], { env: { DOCKER_CONFIG: good } });
+  t.is(always.code, 0, always.stderr);
+  t.regex(always.stderr, new RegExp(`^1: Pulling from test/run\nDigest: sha256:[0-9a-f]{64}\nStatus: Image is up to date for ${ref.replace(/\./g, '\\.')}\n$`));
+  const never = await nb.cli(['run', '--rm', '--pull=never', `${registry.proxy}/test/tampered:1`, 'true'], { env: { DOCKER_CONFIG: good } });
+  t.is(never.code, 125);
+  t.is(never.stderr, `nestbox: image "${registry.proxy}/test/tampered:1" not found locally (nestbox pull ${registry.proxy}/test/tampered:1 fetches it)\n`);
+  const bogus = await nb.cli(['run', '--pull', 'sometimes', ref, 'true']);
+  t.is(bogus.stderr, 'nestbox: invalid pull option: \'sometimes\': must be one of "always", "missing" or "never"\n');
 });
