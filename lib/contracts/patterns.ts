@@ -26,6 +26,10 @@ export const STORAGE = {
   commit: 'storage.image.commit',
   /** `nestbox pull REF`: streams progress (PullChunk), then the outcome, once the image is recorded */
   pullImage: 'storage.image.pull',
+  /** `nestbox load`: the images of a docker archive or an OCI layout (file or directory) */
+  loadImages: 'storage.image.load',
+  /** `nestbox save`: images as a docker archive; streams `started`, then `done` */
+  saveImages: 'storage.image.save',
 } as const;
 
 export const NAMESPACE = {

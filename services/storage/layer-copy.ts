@@ -9,7 +9,7 @@ import { open, rm } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { NestboxError } from '../../lib/errors.js';
@@ -22,7 +22,12 @@ export interface LayerCopy {
   file: string;
   diffId: string;
   size: number;
+  /** digest and size of the bytes read (the compressed blob; the same as diffID and size when plain) */
+  blob: { digest: string; size: number };
 }
+
+/** A layer stored inside a larger file (a member of an image archive): `size` bytes from `start`. */
+export interface FileRange { file: string; start: number; size: number }
 
 /** magic bytes of compressions this reader does not take, named in the refusal */
 const OTHER_COMPRESSIONS: [string, number[]][] = [
@@ -31,18 +36,29 @@ const OTHER_COMPRESSIONS: [string, number[]][] = [
   ['bzip2', [0x42, 0x5a, 0x68]],
 ];
 
-export async function copyLayerTar(source: string, tmpDir: string, maxBytes: number): Promise<LayerCopy> {
-  const handle = await openSource(source);
+export async function copyLayerTar(source: string | FileRange, tmpDir: string, maxBytes: number): Promise<LayerCopy> {
+  const range = typeof source === 'string' ? undefined : source;
+  const handle = await openSource(typeof source === 'string' ? source : source.file);
+  const start = range?.start ?? 0;
   const file = join(tmpDir, `import-${randomBytes(6).toString('hex')}.tar`);
   try {
-    const head = Buffer.alloc(6);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const head = Buffer.alloc(range ? Math.min(6, range.size) : 6);
+    const { bytesRead } = await handle.read(head, 0, head.length, start);
     const magic = head.subarray(0, bytesRead);
     const starts = (bytes: number[]) => bytes.every((b, i) => magic[i] === b);
     const other = OTHER_COMPRESSIONS.find(([, bytes]) => starts(bytes));
     if (other) throw new NestboxError('INVALID_ARGUMENT', `compressed with ${other[0]}: import reads a plain or gzip-compressed tar`);
     const gzip = starts([0x1f, 0x8b]);
 
+    const blobHash = createHash('sha256');
+    let blobSize = 0;
+    const blobMeter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        blobSize += chunk.length;
+        blobHash.update(chunk);
+        done(null, chunk);
+      },
+    });
     const hash = createHash('sha256');
     let size = 0;
     const meter = new Transform({
@@ -55,9 +71,9 @@ export async function copyLayerTar(source: string, tmpDir: string, maxBytes: num
         done(null, chunk);
       },
     });
-    const input = handle.createReadStream({ start: 0, autoClose: false });
+    const input = range?.size === 0 ? Readable.from([]) : handle.createReadStream({ start, end: range ? start + range.size - 1 : undefined, autoClose: false });
     const output = createWriteStream(file, { flags: 'wx', mode: 0o600 });
-    const stages: (Readable | Transform | NodeJS.WritableStream)[] = gzip ? [input, createGunzip(), meter, output] : [input, meter, output];
+    const stages: (Readable | Transform | NodeJS.WritableStream)[] = gzip ? [input, blobMeter, createGunzip(), meter, output] : [input, blobMeter, meter, output];
     try {
       await pipeline(stages as unknown as [Readable, ...Transform[], NodeJS.WritableStream]);
     } catch (err) {
@@ -66,7 +82,7 @@ export async function copyLayerTar(source: string, tmpDir: string, maxBytes: num
       if (e.code?.startsWith('Z_')) throw new NestboxError('INVALID_ARGUMENT', `the gzip stream is damaged or truncated (${e.message})`);
       throw new NestboxError('INTERNAL', `reading it: ${e.message}`);
     }
-    return { file, diffId: `sha256:${hash.digest('hex')}`, size };
+    return { file, diffId: `sha256:${hash.digest('hex')}`, size, blob: { digest: `sha256:${blobHash.digest('hex')}`, size: blobSize } };
   } catch (err) {
     await rm(file, { force: true });
     throw err;

@@ -105,32 +105,32 @@ export class RootfsExporter {
 }
 
 /** The one target a request names. */
-export function exportTarget(req: { file?: string; fifo?: string }): ExportTarget {
-  if ((req.file === undefined) === (req.fifo === undefined)) throw new NestboxError('INVALID_ARGUMENT', 'export needs exactly one of file and fifo');
+export function exportTarget(req: { file?: string; fifo?: string }, verb = 'export'): ExportTarget {
+  if ((req.file === undefined) === (req.fifo === undefined)) throw new NestboxError('INVALID_ARGUMENT', `${verb} needs exactly one of file and fifo`);
   return req.file !== undefined ? { file: req.file } : { fifo: req.fifo! };
 }
 
-interface OpenTarget { fd: number; commit(): void; abandon(): void }
+export interface OpenTarget { fd: number; commit(): void; abandon(): void }
 
 /**
  * A file is written under a temporary name beside it and renamed at the end, so a failed
  * export leaves no partial FILE. A FIFO's reader is already there (the caller opened it first).
  */
-function openTarget(target: ExportTarget): OpenTarget {
+export function openTarget(target: ExportTarget, verb = 'export'): OpenTarget {
   if ('fifo' in target) {
     let st;
     try {
       st = lstatSync(target.fifo);
     } catch (err) {
-      throw new NestboxError('INVALID_ARGUMENT', `export: ${target.fifo}: ${(err as Error).message}`);
+      throw new NestboxError('INVALID_ARGUMENT', `${verb}: ${target.fifo}: ${(err as Error).message}`);
     }
-    if (!st.isFIFO()) throw new NestboxError('INVALID_ARGUMENT', `export: ${target.fifo} is not a FIFO`);
+    if (!st.isFIFO()) throw new NestboxError('INVALID_ARGUMENT', `${verb}: ${target.fifo} is not a FIFO`);
     // O_NONBLOCK: fails (ENXIO) instead of hanging when the reader is gone; reopened blocking for tar
     let fd: number;
     try {
       fd = openSync(target.fifo, constants.O_WRONLY | constants.O_NONBLOCK);
     } catch (err) {
-      throw new NestboxError('FAILED_PRECONDITION', `export: nobody reads ${target.fifo}: ${(err as Error).message}`);
+      throw new NestboxError('FAILED_PRECONDITION', `${verb}: nobody reads ${target.fifo}: ${(err as Error).message}`);
     }
     const blocking = openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY);
     closeSync(fd);
@@ -143,7 +143,7 @@ function openTarget(target: ExportTarget): OpenTarget {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
-    throw new NestboxError('INVALID_ARGUMENT', `export: cannot write ${target.file}: ${why}`);
+    throw new NestboxError('INVALID_ARGUMENT', `${verb}: cannot write ${target.file}: ${why}`);
   }
   return {
     fd,

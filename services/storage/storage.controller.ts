@@ -1,7 +1,9 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { STORAGE } from '../../lib/contracts/patterns.js';
-import { CommitContainerDto, EnsureVolumeDto, ExportRootfsDto, ImportImageDto, PrepareRootfsDto, PullImageDto, RemoveRootfsDto, ResolveImageDto, VolumeNameDto } from '../../lib/contracts/storage.dto.js';
+import { CommitContainerDto, EnsureVolumeDto, ExportRootfsDto, ImportImageDto, LoadImagesDto, PrepareRootfsDto, PullImageDto, RemoveRootfsDto, ResolveImageDto, SaveImagesDto, VolumeNameDto } from '../../lib/contracts/storage.dto.js';
+import { loadImages, type LoadResult } from './image-load.js';
+import { saveImages } from './image-save.js';
 import type { VolumeInfo } from './volume-store.js';
 import { from, type Observable } from 'rxjs';
 import { exportTarget } from './rootfs-export.js';
@@ -88,5 +90,16 @@ export class StorageController {
   @MessagePattern(STORAGE.exportRootfs)
   exportRootfs(@Payload() req: ExportRootfsDto): Observable<{ started: true } | { done: true }> {
     return from(this.storage.exportRootfs(req.containerId, req.imageId, exportTarget(req)));
+  }
+
+  @MessagePattern(STORAGE.loadImages)
+  loadImages(@Payload() req: LoadImagesDto): Promise<LoadResult> {
+    return loadImages(this.storage, req.source, { uid: req.rootUid, gid: req.rootGid }, req.maxBytes ?? DEFAULT_MAX_LAYER_BYTES);
+  }
+
+  /** `started` once the target is open, `done` when the archive is complete (as exportRootfs) */
+  @MessagePattern(STORAGE.saveImages)
+  saveImages(@Payload() req: SaveImagesDto): Observable<{ started: true } | { done: true }> {
+    return from(saveImages(this.storage.images, req.images, exportTarget(req, 'save')));
   }
 }

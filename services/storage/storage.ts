@@ -14,11 +14,14 @@ import { ContainerRootfs } from './container-rootfs.js';
 import { VolumeStore } from './volume-store.js';
 import type { ExportTarget, RootfsExporter } from './rootfs-export.js';
 import { DEFAULT_IMAGE, buildDefaultLayer, defaultImageConfig } from './default-image.js';
-import { copyLayerTar } from './layer-copy.js';
 import type { LayerWriter } from './keeper-commit.js';
 import { committedImageConfig, type CommitInfo } from './commit-config.js';
 import { pullImage, type PullOptions } from './image-pull.js';
 import type { PullChunk } from '../../lib/contracts/types.js';
+import { copyLayerTar, type FileRange, type LayerCopy } from './layer-copy.js';
+
+/** a blob's descriptor fields (OCI): what a layer's bytes as read must hash to */
+export interface BlobRef { digest: string; size: number }
 
 export interface ImportResult {
   /** the new image's id (its config digest) */
@@ -99,12 +102,34 @@ export class Storage {
    * config names one, extracted in the keeper (once per diffID) and kept as an uncompressed blob.
    * The caller still owns `source`; nothing of a refused layer stays.
    */
-  async storeLayer(source: string, owner: Owner, maxBytes: number, expectedDiffId?: string): Promise<StoredLayer> {
+  async storeLayer(source: string | FileRange, owner: Owner, maxBytes: number, expectedDiffId?: string, expectedBlob?: BlobRef): Promise<StoredLayer> {
+    return this.commitLayer(await this.verifyLayer(source, maxBytes, expectedDiffId, expectedBlob), owner);
+  }
+
+  /**
+   * storeLayer's first half (load verifies every layer of an image before it extracts any): the
+   * archive decompressed into the tmp dir and checked against the blob digest and size (`expectedBlob`,
+   * an OCI descriptor) and the diffID. The caller passes the copy to commitLayer or removes its file.
+   */
+  async verifyLayer(source: string | FileRange, maxBytes: number, expectedDiffId?: string, expectedBlob?: BlobRef): Promise<LayerCopy> {
     const copy = await copyLayerTar(source, this.layout.tmp, maxBytes);
     try {
+      if (expectedBlob !== undefined && (copy.blob.digest !== expectedBlob.digest || copy.blob.size !== expectedBlob.size)) {
+        throw new NestboxError('INVALID_ARGUMENT', `blob ${expectedBlob.digest}: content does not match its digest and size (got ${copy.blob.digest}, ${copy.blob.size} bytes)`);
+      }
       if (expectedDiffId !== undefined && copy.diffId !== expectedDiffId) {
         throw new NestboxError('INVALID_ARGUMENT', `layer content does not match its diffID: expected ${expectedDiffId}, got ${copy.diffId}`);
       }
+      return copy;
+    } catch (err) {
+      rmSync(copy.file, { force: true });
+      throw err;
+    }
+  }
+
+  /** storeLayer's second half: a verified copy extracted (once per diffID) and kept as the blob; its file is gone after. */
+  async commitLayer(copy: LayerCopy, owner: Owner): Promise<StoredLayer> {
+    try {
       const layer = await this.layers.extract(copy.file, copy.diffId, owner);
       this.images.adoptBlob(copy.file, copy.diffId);
       return { diffId: copy.diffId, size: copy.size, warnings: layer.warnings };

@@ -17,7 +17,8 @@ function octal(value: number, width: number): string {
   return value.toString(8).padStart(width - 1, '0') + '\0';
 }
 
-function header(e: TarEntry, mtime: number): Buffer {
+/** One ustar header; `size` overrides a file's (its content then comes from elsewhere: a streamed blob). */
+export function tarHeader(e: TarEntry, mtime: number, size?: number): Buffer {
   const h = Buffer.alloc(BLOCK);
   let name = e.type === 'dir' && !e.path.endsWith('/') ? `${e.path}/` : e.path;
   let prefix = '';
@@ -27,7 +28,7 @@ function header(e: TarEntry, mtime: number): Buffer {
     name = name.slice(cut + 1);
     if (Buffer.byteLength(name) > 100 || Buffer.byteLength(prefix) > 155) throw new Error(`tar path too long: ${e.path}`);
   }
-  const size = e.type === 'file' ? e.content.length : 0;
+  size ??= e.type === 'file' ? e.content.length : 0;
   const mode = e.type === 'symlink' ? 0o777 : e.mode;
   h.write(name, 0, 100, 'utf8');
   h.write(octal(mode & 0o7777, 8), 100, 'ascii');
@@ -62,7 +63,7 @@ export function writeTar(file: string, entries: TarEntry[], mtime: number): { di
   };
   try {
     for (const e of entries) {
-      put(header(e, mtime));
+      put(tarHeader(e, mtime));
       if (e.type === 'file' && e.content.length > 0) {
         put(e.content);
         const pad = (BLOCK - (e.content.length % BLOCK)) % BLOCK;
