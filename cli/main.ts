@@ -18,6 +18,7 @@ Commands:
   volume create|ls|inspect|rm              Manage named volumes (run -v NAME:/path)
   import FILE [REFERENCE]                  Make an image of a rootfs tar (plain or gzip)
   commit [-a AUTHOR] [-m MESSAGE] CONTAINER [REPOSITORY[:TAG]]  Make an image of a container's changes
+  pull [-q] NAME[:TAG|@DIGEST]             Pull an image from a registry (credentials: docker's config.json)
   load [-i FILE] [-q]                      Load images from a docker archive or an OCI layout (stdin without -i)
   save [-o FILE] IMAGE...                  Write images as a docker archive (stdout without -o)
   system info|stop                         Show or stop the services
@@ -36,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
     case 'images': return (await import('./commands/images.js')).imagesCommand();
     case 'volume': return (await import('./commands/volume.js')).volumeCommand(rest);
     case 'import': return (await import('./commands/import.js')).importCommand(rest);
+    case 'pull': return (await import('./commands/pull.js')).pullCommand(rest);
     case 'load': return (await import('./commands/load.js')).loadCommand(rest);
     case 'save': return (await import('./commands/save.js')).saveCommand(rest);
     case 'system': return (await import('./commands/system.js')).systemCommand(rest);

@@ -12,6 +12,7 @@ export async function imagesCommand(): Promise<number> {
       ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED'],
       list.map((i) => {
         if (!i.ref) return ['<none>', '<none>', i.id.slice(7, 19), i.created ? ago(i.created) : ''];
+        if (i.ref.includes('@')) return [i.ref.slice(0, i.ref.indexOf('@')), '<none>', i.id.slice(7, 19), i.created ? ago(i.created) : '']; // pulled by digest
         const colon = i.ref.lastIndexOf(':');
         return [i.ref.slice(0, colon), i.ref.slice(colon + 1), i.id.slice(7, 19), i.created ? ago(i.created) : ''];
       }),

@@ -9,6 +9,7 @@ import { consoleSize, relay, requireTerminalInput } from '../attach-relay.js';
 import { PROCESS_SPECS, processOptions } from '../process-options.js';
 import { checkDistinctDestinations, parseVolumeFlag } from '../../lib/volume-spec.js';
 import { realpathSync, statSync } from 'node:fs';
+import { pullSettings, showingPulls } from './pull.js';
 
 const SPECS: OptionSpec[] = [
   ...PROCESS_SPECS,
@@ -22,6 +23,8 @@ const SPECS: OptionSpec[] = [
   { name: 'cpus', takesValue: true },
   { name: 'pids-limit', takesValue: true },
   { name: 'init', takesValue: false },
+  /** docker's --pull missing|always|never: whether an image is pulled before the run */
+  { name: 'pull', takesValue: true },
   { name: 'volume', short: 'v', takesValue: true, repeatable: true },
   // accepted by docker; refused here until the issue that brings it, never ignored
   { name: 'publish', short: 'p', takesValue: true, repeatable: true },
@@ -43,6 +46,8 @@ export function buildRunRequest(argv: string[]): Record<string, unknown> {
   if (one('memory') !== undefined) limits.memory = parseSize(one('memory')!, '--memory');
   if (one('cpus') !== undefined) limits.cpus = parseNumber(one('cpus')!, '--cpus', false);
   if (one('pids-limit') !== undefined) limits.pidsLimit = parseNumber(one('pids-limit')!, '--pids-limit', true);
+  const pull = one('pull') ?? 'missing';
+  if (!['missing', 'always', 'never'].includes(pull)) throw new NestboxError('INVALID_ARGUMENT', `invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
   const volumes = (options.get('volume') ?? []).map(parseVolumeFlag);
   checkDistinctDestinations(volumes);
   for (const v of volumes) if (v.kind === 'bind') v.source = hostPath(v.source);
@@ -58,6 +63,9 @@ export function buildRunRequest(argv: string[]): Record<string, unknown> {
     ...(one('hostname') !== undefined ? { hostname: one('hostname') } : {}),
     ...(one('name') !== undefined ? { name: one('name') } : {}),
     ...(Object.keys(limits).length ? { limits } : {}),
+    // the registry settings are the caller's environment's, added by runCommand
+    ...(pull !== 'never' ? { pull: {} } : {}),
+    ...(pull === 'always' ? { pullAlways: true } : {}),
   };
 }
 
@@ -65,10 +73,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   const request = buildRunRequest(argv);
   requireTerminalInput(request);
   Object.assign(request, consoleSize(request));
+  if (request.pull) request.pull = pullSettings();
   await ensureServices();
   const client = clientFor('lifecycle', 120_000);
   try {
-    return await followProcessStream(client.stream<RunChunk>(LIFECYCLE.run, request), 'run', (chunk) => {
+    // an image not stored is pulled first: its progress goes to stderr (pull.ts)
+    return await followProcessStream(showingPulls(client.stream<RunChunk>(LIFECYCLE.run, request), request.image as string), 'run', (chunk) => {
       // -d: docker prints the full id and leaves the container to its shim
       if (request.detach) {
         process.stdout.write(`${chunk.containerId}\n`);

@@ -3,6 +3,7 @@ import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Ma
 import { ResourceLimitsDto } from './cgroup.dto.js';
 import { NETWORK_MODES } from './network.dto.js';
 import { ConsoleSizeDto } from './namespace.dto.js';
+import { PullSettingsDto } from './storage.dto.js';
 import { CONTAINER_ID, CONTAINER_NAME, ENV_ENTRY, HOSTNAME, IMAGE_REF } from './validators.js';
 
 /** one -v, parsed by lib/volume-spec.ts */
@@ -57,6 +58,11 @@ export class RunRequestDto {
   @IsOptional() @IsBoolean() tty?: boolean;
   /** -t: the caller's terminal size, the pty's from its creation */
   @IsOptional() @ValidateNested() @Type(() => ConsoleSizeDto) consoleSize?: ConsoleSizeDto;
+
+  /** an image not stored is pulled first with these (docker's --pull missing); without, it is not found */
+  @IsOptional() @ValidateNested() @Type(() => PullSettingsDto) pull?: PullSettingsDto;
+  /** --pull always: pulled even when stored (needs `pull`) */
+  @IsOptional() @IsBoolean() pullAlways?: boolean;
 
   @IsIn(NETWORK_MODES, { message: 'network must be one of: none (slirp, bridge and named networks are not supported yet)' })
   network: string;

@@ -24,6 +24,8 @@ export const STORAGE = {
   exportRootfs: 'storage.rootfs.export',
   /** streams `started`, then the new image's id once the container's upper dir is a layer of it */
   commit: 'storage.image.commit',
+  /** `nestbox pull REF`: streams progress (PullChunk), then the outcome, once the image is recorded */
+  pullImage: 'storage.image.pull',
   /** `nestbox load`: the images of a docker archive or an OCI layout (file or directory) */
   loadImages: 'storage.image.load',
   /** `nestbox save`: images as a docker archive; streams `started`, then `done` */

@@ -118,3 +118,30 @@ export class SaveImagesDto {
   @IsOptional() @Matches(ABSOLUTE, { message: 'fifo must be an absolute path' })
   fifo?: string;
 }
+
+/**
+ * Where a pull finds what the caller's environment says (`nestbox pull`, and `run` of an image
+ * not stored): the CLI passes its user's docker config dir and the registries allowed plain HTTP.
+ */
+export class PullSettingsDto {
+  /** the directory of config.json ($DOCKER_CONFIG, else ~/.docker), read by the service as the user */
+  @IsOptional() @MaxLength(4096) @Matches(ABSOLUTE, { message: 'dockerConfig must be an absolute path' })
+  dockerConfig?: string;
+
+  /** NESTBOX_INSECURE_REGISTRIES: host:port entries reachable over plain HTTP */
+  @IsOptional() @IsArray() @ArrayMaxSize(64)
+  @Matches(/^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+)(:[0-9]+)?$/, { each: true, message: 'insecureRegistries entries must be host[:port]' })
+  insecureRegistries?: string[];
+
+  /** cap on each layer's uncompressed size (NESTBOX_MAX_LAYER_BYTES); the service's default when absent */
+  @IsOptional() @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) maxBytes?: number;
+}
+
+/** `nestbox pull REF` */
+export class PullImageDto extends PullSettingsDto {
+  @IsString() @MaxLength(1024) @Matches(IMAGE_REF, { message: 'reference must be like name, name:tag, host:port/name:tag or name@sha256:<hex>' })
+  ref: string;
+
+  @IsInt() @Min(0) rootUid: number;
+  @IsInt() @Min(0) rootGid: number;
+}

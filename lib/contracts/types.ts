@@ -90,6 +90,8 @@ export type RunChunk =
   /** attach: the shim's socket the caller relays stdio through itself (run -i / -t) */
   | { containerId: string; started: true; attach?: string }
   | { warning: string }
+  /** the image was not stored (`missing`, docker's "Unable to find image"), then its pull's progress */
+  | { pull: PullChunk | { missing: string } }
   | { exit: ExitStatus };
 
 export interface ExitStatus {
@@ -123,3 +125,14 @@ export interface ContainerSummary {
 
 /** `commit`'s stream: `started` at once (no reply deadline after it), then the new image */
 export type CommitChunk = { started: true } | { id: string; warnings: string[] };
+/** A layer's status during `pull`, as docker words it; `current`/`total` in bytes while downloading. */
+export type PullLayerStatus = 'Already exists' | 'Pulling fs layer' | 'Waiting' | 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Extracting' | 'Pull complete';
+
+/**
+ * One chunk of a pull's stream: first what is pulled from where, then layer statuses (a layer is
+ * its blob digest's first 12 hex digits, as docker shows it), last the outcome.
+ */
+export type PullChunk =
+  | { pulling: { reference: string; repository: string } }
+  | { layer: string; status: PullLayerStatus; current?: number; total?: number }
+  | { done: { digest: string; id: string; upToDate: boolean; ref: string; warnings: string[] } };

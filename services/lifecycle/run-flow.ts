@@ -8,7 +8,7 @@ import { NestboxError } from '../../lib/errors.js';
 import { CGROUP, NAMESPACE, NETWORK, STORAGE } from '../../lib/contracts/patterns.js';
 import type { RunRequestDto } from '../../lib/contracts/lifecycle.dto.js';
 import type {
-  CgroupPlacement, ExitStatus, IdMapInfo, ImageConfig, ImageInfo, NetworkAttachment, ProcessStateReply, RootfsInfo, RunChunk,
+  CgroupPlacement, ExitStatus, IdMapInfo, ImageConfig, ImageInfo, NetworkAttachment, ProcessStateReply, PullChunk, RootfsInfo, RunChunk,
 } from '../../lib/contracts/types.js';
 import type { ContainerStore } from './container-store.js';
 import type { ExitMonitor } from './exit-monitor.js';
@@ -49,11 +49,27 @@ export function parseUser(user: string | undefined, imageUser: string | undefine
 export class RunFlow {
   constructor(private readonly services: ServiceCaller, private readonly store: ContainerStore, private readonly monitor: ExitMonitor) {}
 
+  /** The image; one not stored is pulled first when the request says how (docker's --pull missing), its progress passed on. */
+  private async *resolveOrPull(req: RunRequestDto, owner: { rootUid: number; rootGid: number }): AsyncGenerator<RunChunk, ImageInfo> {
+    if (!req.pullAlways) {
+      try {
+        return await this.services.call<ImageInfo>('storage', STORAGE.resolveImage, { ref: req.image, ...owner });
+      } catch (err) {
+        if (!req.pull || !(err instanceof NestboxError) || err.code !== 'NOT_FOUND') throw err;
+      }
+      yield { pull: { missing: req.image } };
+    } else if (!req.pull) {
+      throw new NestboxError('INVALID_ARGUMENT', 'pullAlways needs the pull settings');
+    }
+    for await (const chunk of this.services.stream<PullChunk>('storage', STORAGE.pullImage, { ref: req.image, ...req.pull, ...owner })) yield { pull: chunk };
+    return await this.services.call<ImageInfo>('storage', STORAGE.resolveImage, { ref: req.image, ...owner });
+  }
+
   async *run(req: RunRequestDto): AsyncGenerator<RunChunk> {
     const ids = await this.services.call<IdMapInfo>('namespace', NAMESPACE.idMap, {});
     if (ids.warning) yield { warning: ids.warning };
     const owner = { rootUid: ids.rootUid, rootGid: ids.rootGid };
-    const image = await this.services.call<ImageInfo>('storage', STORAGE.resolveImage, { ref: req.image, ...owner });
+    const image = yield* this.resolveOrPull(req, owner);
     const args = commandLine(image.config, req);
     if (args.length === 0) throw new NestboxError('INVALID_ARGUMENT', `no command specified and image ${image.ref} has none`);
     const user = parseUser(req.user, image.config.User);

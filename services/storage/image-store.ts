@@ -8,6 +8,7 @@ import { NestboxError } from '../../lib/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../lib/atomic-file.js';
 import type { ImageConfig } from '../../lib/contracts/types.js';
 import { DataLayout } from '../../lib/data-layout.js';
+import { parseImageRef, storedName } from '../../lib/image-ref.js';
 
 const MEDIA = {
   manifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -39,8 +40,14 @@ export interface StoredImage {
   config: OciImageConfig;
 }
 
-/** docker's short names: `busybox` is `busybox:latest` */
+/**
+ * docker's short names: `busybox` is `busybox:latest`, and so is `docker.io/library/busybox`
+ * (references are stored by their familiar name, as docker lists them).
+ */
 export function normalizeRef(ref: string): string {
+  try {
+    return storedName(parseImageRef(ref));
+  } catch { /* not docker's grammar: kept as given, with docker's default tag */ }
   const lastSlash = ref.lastIndexOf('/');
   if (ref.includes('@')) return ref;
   return ref.slice(lastSlash + 1).includes(':') ? ref : `${ref}:latest`;

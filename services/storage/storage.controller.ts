@@ -1,13 +1,13 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { STORAGE } from '../../lib/contracts/patterns.js';
-import { CommitContainerDto, EnsureVolumeDto, ExportRootfsDto, ImportImageDto, LoadImagesDto, PrepareRootfsDto, RemoveRootfsDto, ResolveImageDto, SaveImagesDto, VolumeNameDto } from '../../lib/contracts/storage.dto.js';
+import { CommitContainerDto, EnsureVolumeDto, ExportRootfsDto, ImportImageDto, LoadImagesDto, PrepareRootfsDto, PullImageDto, RemoveRootfsDto, ResolveImageDto, SaveImagesDto, VolumeNameDto } from '../../lib/contracts/storage.dto.js';
 import { loadImages, type LoadResult } from './image-load.js';
 import { saveImages } from './image-save.js';
 import type { VolumeInfo } from './volume-store.js';
 import { from, type Observable } from 'rxjs';
 import { exportTarget } from './rootfs-export.js';
-import type { CommitChunk, ImageInfo, RootfsInfo } from '../../lib/contracts/types.js';
+import type { CommitChunk, ImageInfo, PullChunk, RootfsInfo } from '../../lib/contracts/types.js';
 import { DEFAULT_MAX_LAYER_BYTES } from './layer-copy.js';
 import { Storage, type ImportResult } from './storage.js';
 
@@ -28,6 +28,18 @@ export class StorageController {
   @MessagePattern(STORAGE.importImage)
   importImage(@Payload() req: ImportImageDto): Promise<ImportResult> {
     return this.storage.importImage(req.source, req.ref, { uid: req.rootUid, gid: req.rootGid }, req.maxBytes ?? DEFAULT_MAX_LAYER_BYTES);
+  }
+
+  /** runs as the calling user: reads their docker config for credentials */
+  @MessagePattern(STORAGE.pullImage)
+  pullImage(@Payload() req: PullImageDto): Observable<PullChunk> {
+    return from(this.storage.pull({
+      ref: req.ref,
+      dockerConfig: req.dockerConfig,
+      insecureRegistries: req.insecureRegistries ?? [],
+      owner: { uid: req.rootUid, gid: req.rootGid },
+      maxBytes: req.maxBytes ?? DEFAULT_MAX_LAYER_BYTES,
+    }));
   }
 
   @MessagePattern(STORAGE.prepareRootfs)

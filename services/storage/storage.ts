@@ -16,6 +16,8 @@ import type { ExportTarget, RootfsExporter } from './rootfs-export.js';
 import { DEFAULT_IMAGE, buildDefaultLayer, defaultImageConfig } from './default-image.js';
 import type { LayerWriter } from './keeper-commit.js';
 import { committedImageConfig, type CommitInfo } from './commit-config.js';
+import { pullImage, type PullOptions } from './image-pull.js';
+import type { PullChunk } from '../../lib/contracts/types.js';
 import { copyLayerTar, type FileRange, type LayerCopy } from './layer-copy.js';
 
 /** a blob's descriptor fields (OCI): what a layer's bytes as read must hash to */
@@ -59,7 +61,7 @@ export class Storage {
     let image = this.images.find(name);
     if (!image && name === DEFAULT_IMAGE) image = await this.buildDefaultImage(owner);
     if (!image) {
-      throw new NestboxError('NOT_FOUND', `image "${ref}" not found (pulling comes with the storage issue; the built-in image is busybox)`);
+      throw new NestboxError('NOT_FOUND', `image "${ref}" not found locally (nestbox pull ${ref} fetches it)`);
     }
     const layerDirs: string[] = [];
     for (const diffId of image.config.rootfs.diff_ids) layerDirs.push(await this.layerDir(diffId, owner));
@@ -134,6 +136,11 @@ export class Storage {
     } finally {
       rmSync(copy.file, { force: true }); // already gone when it became the blob
     }
+  }
+
+  /** `nestbox pull` (image-pull.ts): docker's progress, the image recorded once all its layers are stored. */
+  pull(opts: PullOptions): AsyncGenerator<PullChunk> {
+    return pullImage(this, opts);
   }
 
   /** The container's merged view as a tar (rootfs-export.ts): its upper dir over its image's layers. */

@@ -9,7 +9,7 @@ import { buildImportRequest, maxLayerBytes } from '../../cli/commands/import.js'
 
 test('options stop at the image; the rest is the command', (t) => {
   const r = buildRunRequest(['--rm', '-e', 'A=1', '--env=B=2', '-eC=3', '-w', '/tmp', 'busybox', 'sh', '-c', 'echo -e hi']);
-  t.deepEqual(r, { image: 'busybox', command: ['sh', '-c', 'echo -e hi'], env: ['A=1', 'B=2', 'C=3'], remove: true, network: 'none', workdir: '/tmp' });
+  t.deepEqual(r, { image: 'busybox', command: ['sh', '-c', 'echo -e hi'], env: ['A=1', 'B=2', 'C=3'], remove: true, network: 'none', workdir: '/tmp', pull: {} });
 });
 
 test('limits are parsed docker-style', (t) => {
@@ -123,4 +123,12 @@ test('export: one container; -o resolved to an absolute path in an existing dire
   t.throws(() => buildExportRequest(['-o', '/tmp', 'c1'], false), { message: 'export: cannot write /tmp: it is a directory' });
   t.throws(() => buildExportRequest([], false), { message: '"nestbox export" requires exactly 1 argument: CONTAINER' });
   t.throws(() => buildExportRequest(['a', 'b'], false), { message: '"nestbox export" requires exactly 1 argument: CONTAINER' });
+});
+
+test('run --pull: docker\'s missing (default), always, never', (t) => {
+  t.deepEqual(buildRunRequest(['busybox']).pull, {});
+  t.is(buildRunRequest(['busybox']).pullAlways, undefined);
+  t.is(buildRunRequest(['--pull', 'always', 'busybox']).pullAlways, true);
+  t.is(buildRunRequest(['--pull=never', 'busybox']).pull, undefined);
+  t.throws(() => buildRunRequest(['--pull', 'often', 'busybox']), { message: /^invalid pull option: 'often'/ });
 });
