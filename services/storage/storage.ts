@@ -194,7 +194,8 @@ export class Storage {
   private async layerDir(diffId: string, owner: Owner): Promise<string> {
     if (this.layers.has(diffId)) return this.layers.dir(diffId);
     const blob = this.images.blobPath(diffId);
-    if (!blob) return this.layers.dir(diffId); // NOT_FOUND, naming the layer
+    // a damaged store, not a missing image: NOT_FOUND here would make `run` pull the image
+    if (!blob) throw new NestboxError('INTERNAL', `layer ${diffId} is missing from the store (neither extracted nor kept as a blob)`);
     try {
       return (await this.layers.extract(blob, diffId, owner)).dir;
     } catch (err) {
