@@ -14,7 +14,8 @@ Commands:
   stop [-t SECONDS] CONTAINER...           Stop running containers (SIGTERM, then SIGKILL)
   rm [-f] [-v] CONTAINER...                Remove containers (-v: and their named volumes)
   export [-o FILE] CONTAINER               Write a container's file system as a tar (stdout without -o)
-  images                                   List images
+  images [-q] [--no-trunc]                 List images
+  rmi [-f] IMAGE...                        Remove images (by reference, id or id prefix)
   volume create|ls|inspect|rm              Manage named volumes (run -v NAME:/path)
   import FILE [REFERENCE]                  Make an image of a rootfs tar (plain or gzip)
   commit [-a AUTHOR] [-m MESSAGE] CONTAINER [REPOSITORY[:TAG]]  Make an image of a container's changes
@@ -22,6 +23,7 @@ Commands:
   load [-i FILE] [-q]                      Load images from a docker archive or an OCI layout (stdin without -i)
   save [-o FILE] IMAGE...                  Write images as a docker archive (stdout without -o)
   system info|stop                         Show or stop the services
+  system df [-v]                           Show disk usage
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -34,7 +36,8 @@ async function main(argv: string[]): Promise<number> {
     case 'export': return (await import('./commands/export.js')).exportCommand(rest);
     case 'commit': return (await import('./commands/commit.js')).commitCommand(rest);
     case 'rm': return (await import('./commands/rm.js')).rmCommand(rest);
-    case 'images': return (await import('./commands/images.js')).imagesCommand();
+    case 'images': return (await import('./commands/images.js')).imagesCommand(rest);
+    case 'rmi': return (await import('./commands/rmi.js')).rmiCommand(rest);
     case 'volume': return (await import('./commands/volume.js')).volumeCommand(rest);
     case 'import': return (await import('./commands/import.js')).importCommand(rest);
     case 'pull': return (await import('./commands/pull.js')).pullCommand(rest);

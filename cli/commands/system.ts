@@ -1,4 +1,4 @@
-/** `nestbox system info|stop` */
+/** `nestbox system info|df|stop` */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SYSTEM } from '../../lib/contracts/patterns.js';
@@ -8,6 +8,7 @@ import { clientFor, ensureServices } from '../services.js';
 
 export async function systemCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'df') return (await import('./system-df.js')).systemDfCommand(rest);
   if (rest.length) throw new NestboxError('INVALID_ARGUMENT', `"nestbox system ${sub}" accepts no arguments`);
   if (sub === 'info') {
     await ensureServices();
@@ -33,7 +34,7 @@ export async function systemCommand(argv: string[]): Promise<number> {
     if (pid) await waitForExit(pid);
     return 0;
   }
-  throw new NestboxError('INVALID_ARGUMENT', `unknown command: "nestbox system ${sub ?? ''}" (use info or stop)`);
+  throw new NestboxError('INVALID_ARGUMENT', `unknown command: "nestbox system ${sub ?? ''}" (use info, df or stop)`);
 }
 
 function supervisorPid(): number | undefined {

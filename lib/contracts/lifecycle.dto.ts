@@ -124,3 +124,9 @@ export class CommitRequestDto {
   @IsOptional() @IsString() @MaxLength(65536) author?: string;
   @IsOptional() @IsString() @MaxLength(65536) comment?: string;
 }
+
+/** rmi IMAGE: a reference, a full id or a unique id prefix */
+export class ImageRemoveRequestDto {
+  @IsString() @MaxLength(256) image: string;
+  @IsBoolean() force: boolean;
+}

@@ -30,6 +30,12 @@ export const STORAGE = {
   loadImages: 'storage.image.load',
   /** `nestbox save`: images as a docker archive; streams `started`, then `done` */
   saveImages: 'storage.image.save',
+  /** rmi: an image by reference, id or unique id prefix -> its id and tags */
+  lookupImage: 'storage.image.lookup',
+  /** rmi (only through lifecycle, which knows the containers): untag, delete, collect garbage */
+  removeImage: 'storage.image.remove',
+  /** system df: sizes measured in the data root */
+  diskUsage: 'storage.df',
 } as const;
 
 export const NAMESPACE = {
@@ -76,4 +82,8 @@ export const LIFECYCLE = {
   export: 'lifecycle.export',
   /** `nestbox commit`: a container's changes as a new image (any state); streams as storage.image.commit */
   commit: 'lifecycle.commit',
+  /** rmi: refused while a container uses the image, unless forced */
+  imageRemove: 'lifecycle.image.remove',
+  /** system df */
+  diskUsage: 'lifecycle.df',
 } as const;

@@ -1,4 +1,4 @@
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { CONTAINER_ID, IMAGE_REF } from './validators.js';
 import { VOLUME_NAME } from '../volume-spec.js';
 
@@ -144,4 +144,31 @@ export class PullImageDto extends PullSettingsDto {
 
   @IsInt() @Min(0) rootUid: number;
   @IsInt() @Min(0) rootGid: number;
+}
+
+/** an image as rmi takes it: a reference (with a registry host:port), a full id or an id prefix */
+export const IMAGE_NAME_OR_ID = /^[A-Za-z0-9][A-Za-z0-9_.:/@-]{0,255}$/;
+const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
+
+export class LookupImageDto {
+  @Matches(IMAGE_NAME_OR_ID, { message: 'image must be a reference (name[:tag]) or an image id' })
+  image: string;
+}
+
+export class RemoveImageDto {
+  @Matches(IMAGE_ID, { message: 'id must be sha256:<64 hex>' }) id: string;
+
+  /** tags to remove (each untagged while it still names this image) */
+  @IsArray() @Matches(IMAGE_NAME_OR_ID, { each: true, message: 'untag entries must be references' }) untag: string[];
+
+  /** delete the image (every entry of it) once untagged; else an untagged image stays as `<none>` */
+  @IsBoolean() delete: boolean;
+
+  /** image ids of every container record: their layers survive garbage collection */
+  @IsArray() @Matches(IMAGE_ID, { each: true, message: 'inUse entries must be sha256:<64 hex>' }) inUse: string[];
+}
+
+export class DiskUsageDto {
+  /** the containers (lifecycle's records) whose upper dirs are measured */
+  @IsArray() @Matches(CONTAINER_ID, { each: true, message: 'containers must be 64 hex ids' }) containers: string[];
 }

@@ -136,3 +136,42 @@ export type PullChunk =
   | { pulling: { reference: string; repository: string } }
   | { layer: string; status: PullLayerStatus; current?: number; total?: number }
   | { done: { digest: string; id: string; upToDate: boolean; ref: string; warnings: string[] } };
+
+/** One row of `images` (storage.image.list): a tagged image once per tag, an untagged one once. */
+export interface ImageSummary {
+  id: string;
+  ref?: string;
+  created?: string;
+  /** the sum of its layers' uncompressed sizes (bytes) */
+  size: number;
+}
+
+/** What `rmi` did to one IMAGE: tags removed, then the image and layers deleted (docker's lines). */
+export interface ImageRemoval {
+  untagged: string[];
+  deleted: string[];
+}
+
+/** storage.df: sizes measured in the data root (bytes; services/storage/disk-usage.ts). */
+export interface StorageUsage {
+  images: { id: string; refs: string[]; created?: string; layers: string[] }[];
+  /** by diffID: the extracted tree plus its blob */
+  layers: Record<string, number>;
+  /** by container id: its upper dir */
+  containers: Record<string, number>;
+  volumes: { name: string; size: number }[];
+}
+
+/** lifecycle.df: `system df`, docker's rows with the records' view of who uses what. */
+export interface DiskUsage {
+  images: UsageTotals & { rows: { id: string; refs: string[]; created?: string; size: number; shared: number; unique: number; containers: number }[] };
+  containers: UsageTotals & { rows: { id: string; name: string; image: string; command: string[]; volumes: number; size: number; createdAt: string; state: string; exitCode?: number }[] };
+  volumes: UsageTotals & { rows: { name: string; links: number; size: number }[] };
+}
+
+export interface UsageTotals {
+  total: number;
+  active: number;
+  size: number;
+  reclaimable: number;
+}

@@ -2,9 +2,10 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { from, type Observable } from 'rxjs';
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
-import { CommitRequestDto, ExecRequestDto, ExportRequestDto, ListRequestDto, RemoveRequestDto, RunRequestDto, StopRequestDto, VolumeRemoveRequestDto, WaitRequestDto } from '../../lib/contracts/lifecycle.dto.js';
-import type { CommitChunk, ContainerSummary, RunChunk } from '../../lib/contracts/types.js';
+import { CommitRequestDto, ExecRequestDto, ExportRequestDto, ImageRemoveRequestDto, ListRequestDto, RemoveRequestDto, RunRequestDto, StopRequestDto, VolumeRemoveRequestDto, WaitRequestDto } from '../../lib/contracts/lifecycle.dto.js';
+import type { CommitChunk, ContainerSummary, DiskUsage, ImageRemoval, RunChunk } from '../../lib/contracts/types.js';
 import { CommitFlow } from './commit-flow.js';
+import { ImageFlow } from './image-flow.js';
 import { ContainerStore } from './container-store.js';
 import { ExecFlow } from './exec-flow.js';
 import { ExportFlow, type ExportChunk } from './export-flow.js';
@@ -27,6 +28,7 @@ export class LifecycleController {
     @Inject(ExitMonitor) private readonly monitor: ExitMonitor,
     @Inject(ExportFlow) private readonly exportFlow: ExportFlow,
     @Inject(CommitFlow) private readonly commitFlow: CommitFlow,
+    @Inject(ImageFlow) private readonly imageFlow: ImageFlow,
   ) {}
 
   /** `started`, then `done` once the container's root file system is written as a tar. */
@@ -84,6 +86,18 @@ export class LifecycleController {
   async remove(@Payload() req: RemoveRequestDto) {
     await this.reconciler.ready;
     return this.removeFlow.remove(req.container, req.force, req.volumes === true);
+  }
+
+  @MessagePattern(LIFECYCLE.imageRemove)
+  async removeImage(@Payload() req: ImageRemoveRequestDto): Promise<ImageRemoval> {
+    await this.reconciler.ready;
+    return this.imageFlow.remove(req.image, req.force);
+  }
+
+  @MessagePattern(LIFECYCLE.diskUsage)
+  async diskUsage(): Promise<DiskUsage> {
+    await this.reconciler.ready;
+    return this.imageFlow.diskUsage();
   }
 
   @MessagePattern(LIFECYCLE.volumeRemove)

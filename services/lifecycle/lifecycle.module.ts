@@ -15,6 +15,7 @@ import { ExecFlow } from './exec-flow.js';
 import { ExportFlow } from './export-flow.js';
 import { CommitFlow } from './commit-flow.js';
 import { ExitMonitor } from './exit-monitor.js';
+import { ImageFlow } from './image-flow.js';
 import type { ServiceCaller } from './service-caller.js';
 
 @Module({
@@ -34,6 +35,7 @@ import type { ServiceCaller } from './service-caller.js';
       inject: [SERVICE_CALLER, ContainerStore, ExitMonitor],
       useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor) => new Reconciler(s, c, m),
     },
+    { provide: ImageFlow, inject: [SERVICE_CALLER, ContainerStore], useFactory: (s: ServiceCaller, c: ContainerStore) => new ImageFlow(s, c) },
     ...[RunFlow, RemoveFlow, StopFlow, ExecFlow, ExportFlow, CommitFlow].map((Flow) => ({
       provide: Flow,
       inject: [SERVICE_CALLER, ContainerStore, ExitMonitor],

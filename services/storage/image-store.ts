@@ -3,7 +3,7 @@
  * annotations on the index's manifest descriptors, so the directory can be read by any OCI tool.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { NestboxError } from '../../lib/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../lib/atomic-file.js';
 import type { ImageConfig } from '../../lib/contracts/types.js';
@@ -16,6 +16,8 @@ const MEDIA = {
   layer: 'application/vnd.oci.image.layer.v1.tar',
 } as const;
 const REF_NAME = 'org.opencontainers.image.ref.name';
+/** a reference as text (validators.ts IMAGE_REF, without a digest) */
+const IMAGE_REF_TEXT = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
 
 interface Descriptor { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }
 interface Index { schemaVersion: 2; manifests: Descriptor[] }
@@ -54,6 +56,12 @@ export function normalizeRef(ref: string): string {
 }
 
 export class ImageStore {
+  /**
+   * Blobs this process stored, by digest, with when: an import, load or pull stores its blobs
+   * before the index names them, so garbage collection keeps these a while (image-gc.ts).
+   */
+  readonly written = new Map<string, number>();
+
   constructor(private readonly layout: DataLayout) {}
 
   init(): void {
@@ -68,9 +76,92 @@ export class ImageStore {
     return desc ? { ...this.load(desc), ref: name } : undefined;
   }
 
+  /**
+   * An image named as docker's rmi and inspect take it: a reference (`busybox` is
+   * `busybox:latest`), a full id (`sha256:<hex>` or the bare hex) or a unique id prefix.
+   * `ref` is set when it was named by reference; `refs` are all of the image's tags.
+   */
+  lookup(text: string): { id: string; refs: string[]; ref?: string } {
+    const entries = this.entries();
+    const tagsOf = (id: string) => entries.filter((e) => e.id === id && e.ref).map((e) => e.ref!);
+    const full = /^(sha256:)?([0-9a-f]{64})$/.exec(text);
+    if (full) {
+      const id = `sha256:${full[2]}`;
+      if (entries.some((e) => e.id === id)) return { id, refs: tagsOf(id) };
+    } else {
+      const name = IMAGE_REF_TEXT.test(text) ? normalizeRef(text) : undefined;
+      const byRef = name === undefined ? undefined : entries.find((e) => e.ref === name);
+      if (byRef) return { id: byRef.id, refs: tagsOf(byRef.id), ref: name };
+      const prefix = /^(?:sha256:)?([0-9a-f]{1,63})$/.exec(text);
+      if (prefix) {
+        const ids = [...new Set(entries.map((e) => e.id).filter((id) => id.startsWith(`sha256:${prefix[1]}`)))];
+        if (ids.length > 1) throw new NestboxError('INVALID_ARGUMENT', `image id prefix "${text}" is ambiguous: it matches ${ids.length} images`);
+        if (ids.length === 1) return { id: ids[0], refs: tagsOf(ids[0]) };
+      }
+    }
+    throw new NestboxError('NOT_FOUND', `No such image: ${text}`);
+  }
+
   /** Every image in the index, tagged or not. */
   list(): StoredImage[] {
     return this.readIndex().manifests.map((m) => this.load(m));
+  }
+
+  /** The index's entries with the blobs each one names (its manifest, config and layers): what garbage collection keeps. */
+  entries(): { ref?: string; id: string; manifest: string; blobs: string[]; config: OciImageConfig }[] {
+    return this.readIndex().manifests.map((m) => {
+      const manifest = JSON.parse(this.readBlob(m.digest).toString('utf8')) as { config: Descriptor; layers?: Descriptor[] };
+      const config = JSON.parse(this.readBlob(manifest.config.digest).toString('utf8')) as OciImageConfig;
+      const ref = m.annotations?.[REF_NAME];
+      const blobs = [m.digest, manifest.config.digest, ...(manifest.layers ?? []).map((l) => l.digest)];
+      return { ...(ref ? { ref } : {}), id: manifest.config.digest, manifest: m.digest, blobs, config };
+    });
+  }
+
+  /**
+   * Removes the tag `ref` (normalized). When no other entry keeps its image and `keepUntagged`,
+   * the image stays as an untagged (`<none>`) entry (docker's dangling image). True if it was there.
+   */
+  untag(ref: string, keepUntagged: boolean): boolean {
+    const name = normalizeRef(ref);
+    const index = this.readIndex();
+    const desc = index.manifests.find((m) => m.annotations?.[REF_NAME] === name);
+    if (!desc) return false;
+    index.manifests = index.manifests.filter((m) => m !== desc);
+    if (keepUntagged && !index.manifests.some((m) => m.digest === desc.digest)) index.manifests.push({ mediaType: desc.mediaType, digest: desc.digest, size: desc.size });
+    writeJsonAtomic(this.indexPath, index);
+    return true;
+  }
+
+  /** Removes every entry of the image with this id (config digest), tagged or not; returns the tags it had. */
+  remove(id: string): string[] {
+    const index = this.readIndex();
+    const mine = new Set(this.entries().filter((e) => e.id === id).map((e) => e.manifest));
+    const refs = index.manifests.filter((m) => mine.has(m.digest)).flatMap((m) => m.annotations?.[REF_NAME] ?? []);
+    index.manifests = index.manifests.filter((m) => !mine.has(m.digest));
+    writeJsonAtomic(this.indexPath, index);
+    return refs;
+  }
+
+  /** Digests of the blobs in the store (files named by 64 hex characters). */
+  storedBlobs(): string[] {
+    return readdirSync(this.layout.blobs).filter((n) => /^[0-9a-f]{64}$/.test(n)).map((n) => `sha256:${n}`);
+  }
+
+  /** Removes a blob file (garbage collection); a missing one is no error. */
+  removeBlob(digest: string): void {
+    rmSync(this.layout.blob(digest), { force: true });
+  }
+
+  /** The config of an image by id, while its config blob is stored (a container's image after untagging). */
+  configOf(id: string): OciImageConfig | undefined {
+    const path = this.blobPath(id);
+    if (!path) return undefined;
+    try {
+      return parseConfig(readFileSync(path));
+    } catch {
+      return undefined;
+    }
   }
 
   private load(desc: Descriptor): StoredImage {
@@ -84,6 +175,7 @@ export class ImageStore {
   putBlob(data: Buffer): { digest: string; size: number } {
     const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
     const path = this.layout.blob(digest);
+    this.written.set(digest, Date.now());
     if (!existsSync(path)) writeFileAtomic(path, data, { mode: 0o644 });
     return { digest, size: data.length };
   }
@@ -97,6 +189,7 @@ export class ImageStore {
   /** Moves an already verified file into the blob store under its digest. */
   adoptBlob(file: string, digest: string): string {
     const path = this.layout.blob(digest);
+    this.written.set(digest, Date.now());
     if (!existsSync(path)) renameSync(file, path);
     return path;
   }
@@ -120,7 +213,13 @@ export class ImageStore {
     const man = this.putBlob(Buffer.from(JSON.stringify(manifest)));
     const index = this.readIndex();
     if (name !== undefined) {
-      index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== name);
+      const displaced = index.manifests.find((m) => m.annotations?.[REF_NAME] === name);
+      index.manifests = index.manifests.filter((m) => m !== displaced);
+      // docker: the image the tag moved away from stays, untagged (`<none>`), unless another entry keeps it
+      if (displaced && displaced.digest !== man.digest && !index.manifests.some((m) => m.digest === displaced.digest)) {
+        index.manifests.push({ mediaType: displaced.mediaType, digest: displaced.digest, size: displaced.size });
+      }
+      index.manifests = index.manifests.filter((m) => m.digest !== man.digest || m.annotations?.[REF_NAME]);
       index.manifests.push({ mediaType: MEDIA.manifest, ...man, annotations: { [REF_NAME]: name } });
     } else if (!index.manifests.some((m) => m.digest === man.digest && !m.annotations?.[REF_NAME])) {
       index.manifests.push({ mediaType: MEDIA.manifest, ...man });

@@ -5,10 +5,11 @@
  * container), so overlay copy-up inside a container works (STACK.md: unmapped owners make
  * copy-up fail with EOVERFLOW).
  */
-import { existsSync, mkdtempSync, renameSync, chownSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, renameSync, chownSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { NestboxError } from '../../lib/errors.js';
-import { DataLayout } from '../../lib/data-layout.js';
+import { DataLayout, hexOf } from '../../lib/data-layout.js';
 import { removeTree } from '../../lib/remove-tree.js';
 import type { ExtractResult } from './keeper-extract.js';
 
@@ -27,8 +28,51 @@ export interface LayerExtractor {
 
 export class LayerStore {
   private readonly pending = new Map<string, Promise<ExtractedLayer>>();
+  /** staging directories of extractions running now: the start-up sweep and GC leave them alone */
+  private readonly staging = new Set<string>();
+  /** layers extracted by this process, with when (kept a while by garbage collection, as ImageStore.written) */
+  readonly written = new Map<string, number>();
 
   constructor(private readonly layout: DataLayout, private readonly extractor: LayerExtractor) {}
+
+  /** diffIDs being extracted now (garbage collection keeps them) */
+  extracting(): string[] {
+    return [...this.pending.keys()];
+  }
+
+  /** diffIDs of the extracted layers on disk (directories named by 64 hex characters). */
+  stored(): string[] {
+    return readdirSync(this.layout.layers).filter((n) => /^[0-9a-f]{64}$/.test(n)).map((n) => `sha256:${n}`);
+  }
+
+  /**
+   * Leftovers of an interrupted extraction or removal (`.extract-*`, `.remove-*`), except the
+   * staging dirs of extractions running in this process: what a crash leaves behind.
+   */
+  leftovers(): string[] {
+    return readdirSync(this.layout.layers)
+      .filter((n) => /^\.(extract|remove)-/.test(n))
+      .map((n) => join(this.layout.layers, n))
+      .filter((p) => !this.staging.has(p));
+  }
+
+  /**
+   * Takes a layer out of the store in one step (renamed to a `.remove-*` name, so a crash leaves
+   * no half layer under its diffID); the caller deletes the returned directory. Undefined when
+   * the layer is being extracted or is not there.
+   */
+  detach(diffId: string): string | undefined {
+    if (this.pending.has(diffId)) return undefined;
+    const dir = this.layout.layer(diffId);
+    const doomed = join(this.layout.layers, `.remove-${hexOf(diffId).slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+    try {
+      renameSync(dir, doomed);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    return doomed;
+  }
 
   has(diffId: string): boolean {
     return existsSync(this.layout.layer(diffId));
@@ -47,10 +91,13 @@ export class LayerStore {
    */
   async extract(tarFile: string, diffId: string, owner: Owner): Promise<ExtractedLayer> {
     const target = this.layout.layer(diffId);
+    this.written.set(diffId, Date.now());
     if (existsSync(target)) return { dir: target, warnings: [] };
     const running = this.pending.get(diffId);
     if (running) return running;
-    const job = this.doExtract(tarFile, target, owner).finally(() => this.pending.delete(diffId));
+    const job = this.doExtract(tarFile, target, owner)
+      .then((layer) => (this.written.set(diffId, Date.now()), layer))
+      .finally(() => this.pending.delete(diffId));
     this.pending.set(diffId, job);
     return job;
   }
@@ -58,6 +105,7 @@ export class LayerStore {
   private async doExtract(tarFile: string, target: string, owner: Owner): Promise<ExtractedLayer> {
     // next to its final place (0711 as root): keeper root must reach it, and rename stays on one fs
     const staging = mkdtempSync(join(this.layout.layers, '.extract-'));
+    this.staging.add(staging);
     try {
       if (process.getuid?.() === 0) chownSync(staging, owner.uid, owner.gid);
       const { squashed, skipped } = await this.extractor.extract(tarFile, staging);
@@ -74,6 +122,8 @@ export class LayerStore {
       } catch { /* the worker already emptied it; a leftover .extract- dir is only clutter */ }
       if (err instanceof NestboxError) throw err;
       throw new NestboxError('INTERNAL', `extracting layer ${tarFile}: ${(err as Error).message}`);
+    } finally {
+      this.staging.delete(staging);
     }
   }
 }

@@ -7,7 +7,8 @@ import { saveImages } from './image-save.js';
 import type { VolumeInfo } from './volume-store.js';
 import { from, type Observable } from 'rxjs';
 import { exportTarget } from './rootfs-export.js';
-import type { CommitChunk, ImageInfo, PullChunk, RootfsInfo } from '../../lib/contracts/types.js';
+import type { CommitChunk, ImageInfo, ImageRemoval, ImageSummary, PullChunk, RootfsInfo, StorageUsage } from '../../lib/contracts/types.js';
+import { DiskUsageDto, LookupImageDto, RemoveImageDto } from '../../lib/contracts/storage.dto.js';
 import { DEFAULT_MAX_LAYER_BYTES } from './layer-copy.js';
 import { Storage, type ImportResult } from './storage.js';
 
@@ -21,8 +22,24 @@ export class StorageController {
   }
 
   @MessagePattern(STORAGE.listImages)
-  listImages() {
-    return this.storage.images.list().map((i) => ({ id: i.id, ref: i.ref, created: i.config.created }));
+  listImages(): ImageSummary[] {
+    return this.storage.listImages();
+  }
+
+  @MessagePattern(STORAGE.lookupImage)
+  lookupImage(@Payload() req: LookupImageDto): { id: string; refs: string[]; ref?: string } {
+    return this.storage.images.lookup(req.image);
+  }
+
+  /** only through lifecycle (lifecycle.image.remove), which knows whether a container uses the image */
+  @MessagePattern(STORAGE.removeImage)
+  removeImage(@Payload() req: RemoveImageDto): Promise<ImageRemoval> {
+    return this.storage.removeImage(req.id, req.untag, req.delete, req.inUse);
+  }
+
+  @MessagePattern(STORAGE.diskUsage)
+  diskUsage(@Payload() req: DiskUsageDto): Promise<StorageUsage> {
+    return this.storage.diskUsage(req.containers);
   }
 
   @MessagePattern(STORAGE.importImage)

@@ -12,6 +12,8 @@ import { KeeperExtractor, type KeeperSource } from './keeper-extract.js';
 import { KeeperCommitWriter } from './keeper-commit.js';
 import { RootfsExporter } from './rootfs-export.js';
 import { StorageController } from './storage.controller.js';
+import { KeeperRemover } from './tree-remover.js';
+import { TreeMeasurer } from './disk-usage.js';
 import { Storage } from './storage.js';
 
 @Module({
@@ -25,7 +27,12 @@ import { Storage } from './storage.js';
       useFactory: (namespace: ClientProxy) => {
         const keeper: KeeperSource = (purpose) => call<KeeperInfo>(namespace, NAMESPACE.keeper, { purpose });
         const layout = new DataLayout(dataRoot());
-        return new Storage(dataRoot(), new KeeperExtractor(keeper, layout.worker), new RootfsExporter(keeper, overlayDriverOnce(layout.tmp)), new KeeperCommitWriter(keeper, layout.worker));
+        const storage = new Storage(dataRoot(), new KeeperExtractor(keeper, layout.worker), new RootfsExporter(keeper, overlayDriverOnce(layout.tmp)), new KeeperCommitWriter(keeper, layout.worker),
+          { remover: new KeeperRemover(keeper), measurer: new TreeMeasurer(keeper) });
+        // what a crash left: temporaries now, before requests; layer leftovers once the keeper can be asked
+        storage.gc.sweepTemporaries();
+        setTimeout(() => void storage.gc.sweep().catch((err: Error) => process.stderr.write(`nestbox storage: sweeping leftovers at start: ${err.message}\n`)), 1_000).unref();
+        return storage;
       },
     },
   ],

@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { NestboxError } from '../../lib/errors.js';
-import type { ImageInfo, RootfsInfo } from '../../lib/contracts/types.js';
+import type { ImageInfo, ImageRemoval, ImageSummary, RootfsInfo, StorageUsage } from '../../lib/contracts/types.js';
 import { DataLayout } from '../../lib/data-layout.js';
 import { ImageStore, normalizeRef, type OciImageConfig, type StoredImage } from './image-store.js';
 import { LayerStore, type LayerExtractor, type Owner } from './layer-store.js';
@@ -22,6 +22,17 @@ import { copyLayerTar, type FileRange, type LayerCopy } from './layer-copy.js';
 
 /** a blob's descriptor fields (OCI): what a layer's bytes as read must hash to */
 export interface BlobRef { digest: string; size: number }
+import { ImageGc } from './image-gc.js';
+import { plainRemover, type TreeRemover } from './tree-remover.js';
+import { TreeMeasurer } from './disk-usage.js';
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
 
 export interface ImportResult {
   /** the new image's id (its config digest) */
@@ -44,16 +55,71 @@ export class Storage {
   readonly layers: LayerStore;
   readonly rootfs: ContainerRootfs;
   readonly volumes: VolumeStore;
+  readonly gc: ImageGc;
+  private readonly measurer: TreeMeasurer;
   private building?: Promise<StoredImage & { ref: string }>;
 
-  /** `extractor`: where layers are extracted (the keeper namespace, keeper-extract.ts) */
-  constructor(dataRoot: string, extractor: LayerExtractor, private readonly exporter?: RootfsExporter, private readonly committer?: LayerWriter) {
+  /**
+   * `extractor`: where layers are extracted (the keeper namespace, keeper-extract.ts);
+   * `housekeeping`: how removed layers are deleted and trees measured (tree-remover.ts, disk-usage.ts).
+   */
+  constructor(dataRoot: string, extractor: LayerExtractor, private readonly exporter?: RootfsExporter, private readonly committer?: LayerWriter,
+    housekeeping: { remover?: TreeRemover; measurer?: TreeMeasurer } = {}) {
     this.layout = new DataLayout(dataRoot).init();
     this.images = new ImageStore(this.layout);
     this.images.init();
     this.layers = new LayerStore(this.layout, extractor);
     this.rootfs = new ContainerRootfs(this.layout);
     this.volumes = new VolumeStore(this.layout);
+    this.gc = new ImageGc(this.layout, this.images, this.layers, housekeeping.remover ?? plainRemover);
+    this.measurer = housekeeping.measurer ?? new TreeMeasurer();
+  }
+
+  /** `images`: newest first, a tagged image once per tag; size = its layers' uncompressed tars. */
+  listImages(): ImageSummary[] {
+    const size = (diffIds: string[]) => diffIds.reduce((sum, d) => sum + fileSize(this.layout.blob(d)), 0);
+    return this.images.list()
+      .map((i) => ({ id: i.id, ...(i.ref ? { ref: i.ref } : {}), ...(i.config.created ? { created: i.config.created } : {}), size: size(i.config.rootfs.diff_ids) }))
+      .sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
+  }
+
+  /**
+   * rmi's storage half (lifecycle decided what may go): removes the tags `untag` while they name
+   * image `id`; with `deleteImage` the image itself, then collects garbage (`inUse`: the image
+   * ids of all containers). Without it an image left with no tag stays as `<none>`.
+   */
+  async removeImage(id: string, untag: string[], deleteImage: boolean, inUse: string[]): Promise<ImageRemoval> {
+    const result: ImageRemoval = { untagged: [], deleted: [] };
+    const diffIds = this.images.configOf(id)?.rootfs.diff_ids ?? [];
+    for (const ref of untag) {
+      if (this.images.find(ref)?.id !== id) continue; // re-tagged meanwhile: not ours to remove
+      if (this.images.untag(ref, true)) result.untagged.push(normalizeRef(ref));
+    }
+    if (!deleteImage) return result;
+    result.untagged.push(...this.images.remove(id));
+    result.deleted.push(id);
+    const collected = await this.gc.collect(inUse);
+    result.deleted.push(...diffIds.filter((d) => collected.layers.includes(d)));
+    return result;
+  }
+
+  /** `system df`'s measurements: images and their layers, the given containers' upper dirs, volumes. */
+  async diskUsage(containerIds: string[]): Promise<StorageUsage> {
+    const images = new Map<string, StorageUsage['images'][number]>();
+    for (const e of this.images.entries()) {
+      const row = images.get(e.id) ?? { id: e.id, refs: [], ...(e.config.created ? { created: e.config.created } : {}), layers: e.config.rootfs.diff_ids };
+      if (e.ref) row.refs.push(e.ref);
+      images.set(e.id, row);
+    }
+    const layers: Record<string, number> = {};
+    for (const d of new Set([...images.values()].flatMap((i) => i.layers))) {
+      layers[d] = fileSize(this.layout.blob(d)) + (this.layers.has(d) ? await this.measurer.size(this.layout.layer(d)) : 0);
+    }
+    const containers: Record<string, number> = {};
+    for (const id of containerIds) containers[id] = await this.measurer.size(this.rootfs.paths(id).upperDir);
+    const volumes = [];
+    for (const v of this.volumes.list()) volumes.push({ name: v.Name, size: await this.measurer.size(v.Mountpoint) });
+    return { images: [...images.values()], layers, containers, volumes };
   }
 
   async resolveImage(ref: string, owner: Owner): Promise<ImageInfo> {

@@ -1,0 +1,47 @@
+/**
+ * Deleting a directory tree taken out of the store (a layer renamed to `.remove-*`, a leftover
+ * `.extract-*`). Its files belong to the containers' ids: host root deletes them directly; an
+ * unprivileged user cannot unlink files of its subordinate ids, so the tree is deleted where
+ * they are mapped, inside the keeper namespace (`nestbox-runtime join ... -- rm -rf -- DIR`, as
+ * uid 0 there), the namespace layers are extracted in.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { NestboxError } from '../../lib/errors.js';
+import { nativeBin } from '../../lib/paths.js';
+import { removeTree } from '../../lib/remove-tree.js';
+import type { KeeperSource } from './keeper-extract.js';
+
+export interface TreeRemover {
+  remove(dir: string): Promise<void>;
+}
+
+/** Without a keeper (tests, tools): lib/remove-tree.ts, a user namespace of its own. */
+export const plainRemover: TreeRemover = { remove: async (dir) => removeTree(dir) };
+
+export class KeeperRemover implements TreeRemover {
+  constructor(private readonly keeper: KeeperSource, private readonly runtime = nativeBin('nestbox-runtime')) {}
+
+  async remove(dir: string): Promise<void> {
+    if (process.getuid?.() === 0) {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    }
+    if (!existsSync(dir)) return;
+    const keeper = await this.keeper('layer removal');
+    const r = await run(this.runtime, ['join', '--pid', String(keeper.pid), '--start-time', String(keeper.startTime), '--', 'rm', '-rf', '--', dir]);
+    if (r.code !== 0 || existsSync(dir)) {
+      throw new NestboxError('INTERNAL', `removing ${dir} in the keeper namespace: ${r.stderr.trim().split('\n').at(-1) || `exit ${r.code}`}`);
+    }
+  }
+}
+
+function run(cmd: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: '/' });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (err) => resolve({ code: null, stderr: `cannot start ${cmd}: ${err.message}` }));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
