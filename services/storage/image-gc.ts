@@ -49,10 +49,12 @@ export function referenced(images: ImageStore, layers: LayerStore, containerImag
     const config = images.configOf(id);
     if (config) keepImage(id, config.rootfs.diff_ids);
   }
-  for (const [written, keep] of [[images.written, keepBlobs], [layers.written, keepLayers]] as const) {
-    for (const [digest, at] of written) {
-      if (keep.has(digest) || now - at > FRESH_MS) written.delete(digest); // named by an image now, or abandoned
-      else keep.add(digest);
+  // images.written is layers.written too (Storage shares one map): a diffID names both
+  for (const [digest, at] of images.written) {
+    if (now - at > FRESH_MS) images.written.delete(digest); // abandoned by an import that failed
+    else {
+      keepBlobs.add(digest);
+      keepLayers.add(digest);
     }
   }
   return { blobs: keepBlobs, layers: keepLayers };

@@ -57,8 +57,9 @@ export function normalizeRef(ref: string): string {
 
 export class ImageStore {
   /**
-   * Blobs this process stored, by digest, with when: an import, load or pull stores its blobs
-   * before the index names them, so garbage collection keeps these a while (image-gc.ts).
+   * Blobs (and, through LayerStore, extracted layers) this process stored, by digest, with when,
+   * until an image names them: an import, load or pull stores them before the index names
+   * them, so garbage collection keeps these a while (image-gc.ts).
    */
   readonly written = new Map<string, number>();
 
@@ -225,6 +226,8 @@ export class ImageStore {
       index.manifests.push({ mediaType: MEDIA.manifest, ...man });
     }
     writeJsonAtomic(this.indexPath, index);
+    // named by the index now: no longer kept as fresh (image-gc.ts)
+    for (const d of [cfg.digest, man.digest, ...layers.map((l) => l.digest), ...config.rootfs.diff_ids]) this.written.delete(d);
     return name !== undefined ? { id: cfg.digest, ref: name, config } : { id: cfg.digest, config };
   }
 

@@ -30,10 +30,11 @@ export class LayerStore {
   private readonly pending = new Map<string, Promise<ExtractedLayer>>();
   /** staging directories of extractions running now: the start-up sweep and GC leave them alone */
   private readonly staging = new Set<string>();
-  /** layers extracted by this process, with when (kept a while by garbage collection, as ImageStore.written) */
-  readonly written = new Map<string, number>();
-
-  constructor(private readonly layout: DataLayout, private readonly extractor: LayerExtractor) {}
+  /**
+   * `written`: layers extracted by this process, with when, until an image names them (kept a
+   * while by garbage collection; Storage shares ImageStore.written, which tagging clears)
+   */
+  constructor(private readonly layout: DataLayout, private readonly extractor: LayerExtractor, readonly written = new Map<string, number>()) {}
 
   /** diffIDs being extracted now (garbage collection keeps them) */
   extracting(): string[] {

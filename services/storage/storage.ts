@@ -68,7 +68,7 @@ export class Storage {
     this.layout = new DataLayout(dataRoot).init();
     this.images = new ImageStore(this.layout);
     this.images.init();
-    this.layers = new LayerStore(this.layout, extractor);
+    this.layers = new LayerStore(this.layout, extractor, this.images.written);
     this.rootfs = new ContainerRootfs(this.layout);
     this.volumes = new VolumeStore(this.layout);
     this.gc = new ImageGc(this.layout, this.images, this.layers, housekeeping.remover ?? plainRemover);

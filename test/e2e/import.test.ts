@@ -90,6 +90,10 @@ each('two imports of one tar at once store its layer once', async (t, nb) => {
     t.is(r.stdout, 'second\n');
   }
   t.deepEqual(readdirSync(new DataLayout(nb.dataRoot).tmp), [], 'no temporary copy left');
+  t.deepEqual(readdirSync(new DataLayout(nb.dataRoot).layers).filter((l) => l.startsWith('.')), [], 'no .extract-/.remove- dir left');
+  const blobs = readdirSync(new DataLayout(nb.dataRoot).blobs);
+  t.is(blobs.filter((b) => b === added[0]).length, 1, 'the layer\'s blob, once');
+  t.deepEqual(blobs.filter((b) => b.startsWith('.')), [], 'no temporary blob left');
 });
 
 each('a relative path is the caller\'s, in a directory only the caller can read', async (t, nb) => {
