@@ -98,8 +98,13 @@ export class Storage {
     if (!deleteImage) return result;
     result.untagged.push(...this.images.remove(id));
     result.deleted.push(id);
-    const collected = await this.gc.collect(inUse);
-    result.deleted.push(...diffIds.filter((d) => collected.layers.includes(d)));
+    try {
+      const collected = await this.gc.collect(inUse);
+      result.deleted.push(...diffIds.filter((d) => collected.layers.includes(d)));
+    } catch (err) {
+      // the image is gone; what it left is collected after the next removal
+      process.stderr.write(`nestbox storage: collecting garbage after removing ${id}: ${(err as Error).message}\n`);
+    }
     return result;
   }
 
