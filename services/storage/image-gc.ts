@@ -49,7 +49,7 @@ export function referenced(images: ImageStore, layers: LayerStore, containerImag
     const config = images.configOf(id);
     if (config) keepImage(id, config.rootfs.diff_ids);
   }
-  // images.written is layers.written too (Storage shares one map): a diffID names both
+  // a diffID names both a blob and a layer dir
   for (const [digest, at] of images.written) {
     if (now - at > FRESH_MS) images.written.delete(digest); // abandoned by an import that failed
     else {

@@ -57,7 +57,7 @@ export function normalizeRef(ref: string): string {
 
 export class ImageStore {
   /**
-   * Blobs (and, through LayerStore, extracted layers) this process stored, by digest, with when,
+   * Blobs this process stored (and layers Storage.storeLayer extracted, by diffID), with when,
    * until an image names them: an import, load or pull stores them before the index names
    * them, so garbage collection keeps these a while (image-gc.ts).
    */

@@ -30,11 +30,8 @@ export class LayerStore {
   private readonly pending = new Map<string, Promise<ExtractedLayer>>();
   /** staging directories of extractions running now: the start-up sweep and GC leave them alone */
   private readonly staging = new Set<string>();
-  /**
-   * `written`: layers extracted by this process, with when, until an image names them (kept a
-   * while by garbage collection; Storage shares ImageStore.written, which tagging clears)
-   */
-  constructor(private readonly layout: DataLayout, private readonly extractor: LayerExtractor, readonly written = new Map<string, number>()) {}
+
+  constructor(private readonly layout: DataLayout, private readonly extractor: LayerExtractor) {}
 
   /** diffIDs being extracted now (garbage collection keeps them) */
   extracting(): string[] {
@@ -92,13 +89,10 @@ export class LayerStore {
    */
   async extract(tarFile: string, diffId: string, owner: Owner): Promise<ExtractedLayer> {
     const target = this.layout.layer(diffId);
-    this.written.set(diffId, Date.now());
     if (existsSync(target)) return { dir: target, warnings: [] };
     const running = this.pending.get(diffId);
     if (running) return running;
-    const job = this.doExtract(tarFile, target, owner)
-      .then((layer) => (this.written.set(diffId, Date.now()), layer))
-      .finally(() => this.pending.delete(diffId));
+    const job = this.doExtract(tarFile, target, owner).finally(() => this.pending.delete(diffId));
     this.pending.set(diffId, job);
     return job;
   }

@@ -68,7 +68,7 @@ export class Storage {
     this.layout = new DataLayout(dataRoot).init();
     this.images = new ImageStore(this.layout);
     this.images.init();
-    this.layers = new LayerStore(this.layout, extractor, this.images.written);
+    this.layers = new LayerStore(this.layout, extractor);
     this.rootfs = new ContainerRootfs(this.layout);
     this.volumes = new VolumeStore(this.layout);
     this.gc = new ImageGc(this.layout, this.images, this.layers, housekeeping.remover ?? plainRemover);
@@ -162,9 +162,14 @@ export class Storage {
     }
   }
 
-  /** True when the layer with this diffID is stored (blob and extracted tree): import, load and pull skip it. */
+  /**
+   * True when the layer with this diffID is stored (blob and extracted tree): import, load and pull
+   * skip it, and garbage collection keeps it until their image names it (ImageStore.written).
+   */
   hasLayer(diffId: string): boolean {
-    return this.layers.has(diffId) && this.images.blobPath(diffId) !== undefined;
+    const stored = this.layers.has(diffId) && this.images.blobPath(diffId) !== undefined;
+    if (stored) this.images.written.set(diffId, Date.now());
+    return stored;
   }
 
   /**
@@ -201,6 +206,8 @@ export class Storage {
   /** storeLayer's second half: a verified copy extracted (once per diffID) and kept as the blob; its file is gone after. */
   async commitLayer(copy: LayerCopy, owner: Owner): Promise<StoredLayer> {
     try {
+      // kept by garbage collection until the caller's image names it (ImageStore.written)
+      this.images.written.set(copy.diffId, Date.now());
       const layer = await this.layers.extract(copy.file, copy.diffId, owner);
       this.images.adoptBlob(copy.file, copy.diffId);
       return { diffId: copy.diffId, size: copy.size, warnings: layer.warnings };

@@ -111,7 +111,7 @@ function store() {
   const layout = new DataLayout(root).init();
   const images = new ImageStore(layout);
   images.init();
-  const layers = new LayerStore(layout, { extract: async () => ({ squashed: 0, skipped: [] }) }, images.written);
+  const layers = new LayerStore(layout, { extract: async () => ({ squashed: 0, skipped: [] }) });
   const addLayer = (content: string) => {
     const blob = images.putBlob(Buffer.from(content));
     mkdirSync(layout.layer(blob.digest));
@@ -209,7 +209,7 @@ test('leftovers: .extract-/.remove- dirs except running extractions', async (t) 
     t.deepEqual(readdirSync(s.layout.tmp), ['keep-me']);
     // an extraction under way: its staging dir is no leftover, and its layer is not collected
     let finish = () => {};
-    const slow = new LayerStore(s.layout, { extract: () => new Promise((resolve) => (finish = () => resolve({ squashed: 0, skipped: [] }))) }, s.images.written);
+    const slow = new LayerStore(s.layout, { extract: () => new Promise((resolve) => (finish = () => resolve({ squashed: 0, skipped: [] }))) });
     const gc = new ImageGc(s.layout, s.images, slow, plainRemover);
     const diffId = `sha256:${'e'.repeat(64)}`;
     const extracting = slow.extract('/dev/null', diffId, { uid: 0, gid: 0 });
