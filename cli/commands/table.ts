@@ -12,5 +12,9 @@ export function ago(iso: string, now = Date.now()): string {
   if (m < 60) return `${m} minute${m === 1 ? '' : 's'} ago`;
   const h = Math.round(m / 60);
   if (h < 48) return `${h} hour${h === 1 ? '' : 's'} ago`;
-  return `${Math.round(h / 24)} days ago`;
+  // docker's (go-units HumanDuration, whole units) beyond two days: an image's age is often years
+  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days ago`;
+  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks ago`;
+  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months ago`;
+  return `${Math.floor(h / 24 / 365)} years ago`;
 }

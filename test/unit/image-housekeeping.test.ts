@@ -11,6 +11,7 @@ import test from 'ava';
 import { goFormatG, humanSize } from '../../cli/commands/units.js';
 import { imagesOutput, splitRef } from '../../cli/commands/images.js';
 import { removalLines } from '../../cli/commands/rmi.js';
+import { ago } from '../../cli/commands/table.js';
 import { dfOutput } from '../../cli/commands/system-df.js';
 import { planRemoval, repositoryOf } from '../../services/lifecycle/image-flow.js';
 import { composeDiskUsage } from '../../services/lifecycle/disk-usage.js';
@@ -21,6 +22,8 @@ import { LayerStore } from '../../services/storage/layer-store.js';
 import { FRESH_MS, ImageGc, referenced } from '../../services/storage/image-gc.js';
 import { plainRemover } from '../../services/storage/tree-remover.js';
 import { sumFindOutput, treeSize } from '../../services/storage/disk-usage.js';
+
+const now = Date.parse('2026-01-02T00:00:00Z');
 
 test('sizes in docker\'s units: decimal, 3 significant digits for images, 4 for df, Go\'s %g', (t) => {
   t.is(humanSize(0), '0B');
@@ -34,6 +37,14 @@ test('sizes in docker\'s units: decimal, 3 significant digits for images, 4 for 
   t.is(goFormatG(0.5, 3), '0.5');
 });
 
+test('ages beyond two days as docker words them', (t) => {
+  const days = (n: number) => new Date(now - n * 86_400_000).toISOString();
+  t.is(ago(days(3), now), '3 days ago');
+  t.is(ago(days(20), now), '2 weeks ago');
+  t.is(ago(days(100), now), '3 months ago');
+  t.is(ago(days(1069), now), '2 years ago');
+});
+
 test('references split at the tag, a registry port stays in the repository', (t) => {
   t.deepEqual(splitRef('busybox:latest'), ['busybox', 'latest']);
   t.deepEqual(splitRef('localhost:5000/a/b:v1'), ['localhost:5000/a/b', 'v1']);
@@ -43,7 +54,6 @@ test('references split at the tag, a registry port stays in the repository', (t)
 });
 
 const id = `sha256:${'ab'.repeat(32)}`;
-const now = Date.parse('2026-01-02T00:00:00Z');
 
 test('images: docker\'s columns; -q and --no-trunc', (t) => {
   const list = [{ id, ref: 'busybox:latest', created: '2026-01-01T23:59:00Z', size: 4_264_000 }, { id, size: 0 }];
