@@ -129,7 +129,7 @@ export class Storage {
 
   async resolveImage(ref: string, owner: Owner): Promise<ImageInfo> {
     const name = normalizeRef(ref);
-    let image = this.images.find(name);
+    let image = this.images.find(name) ?? this.imageById(ref);
     if (!image && name === DEFAULT_IMAGE) image = await this.buildDefaultImage(owner);
     if (!image) {
       throw new NestboxError('NOT_FOUND', `image "${ref}" not found locally (nestbox pull ${ref} fetches it)`);
@@ -137,6 +137,20 @@ export class Storage {
     const layerDirs: string[] = [];
     for (const diffId of image.config.rootfs.diff_ids) layerDirs.push(await this.layerDir(diffId, owner));
     return { id: image.id, ref: image.ref, config: image.config.config ?? {}, layerDirs };
+  }
+
+  /** docker's `run IMAGE-ID`: a full id or unique id prefix, when no tag has that name (named as given, as docker's ps shows it). */
+  private imageById(text: string): (StoredImage & { ref: string }) | undefined {
+    if (!/^(sha256:)?[0-9a-f]{1,64}$/.test(text)) return undefined;
+    let id: string;
+    try {
+      id = this.images.lookup(text).id;
+    } catch (err) {
+      if (err instanceof NestboxError && err.code === 'NOT_FOUND') return undefined;
+      throw err;
+    }
+    const image = this.images.list().find((i) => i.id === id);
+    return image ? { ...image, ref: text } : undefined;
   }
 
   async prepareRootfs(containerId: string, imageId: string, owner: Owner): Promise<RootfsInfo> {

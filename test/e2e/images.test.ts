@@ -196,6 +196,8 @@ each('rmi is refused while a container uses the image; -f untags it and it stays
   t.true(layerDirs(nb).includes(tar.diffId.slice(7)), 'the containers\' layer stays');
   const exported = await nb.cli(['export', '-o', join(nb.base, `used-${kind}.tar`), `used-${kind}`]);
   t.is(exported.code, 0, `its image is still there for export: ${exported.stderr}`);
+  const runById = await nb.cli(['run', '--rm', short(id), 'cat', '/priv/marker']);
+  t.is(runById.stdout, `used-${kind}\n`, `an untagged image runs by id: ${runById.stderr}`);
   t.is((await nb.cli(['rm', '-f', `sleeper-${kind}`, `used-${kind}`])).code, 0);
   const gone = await nb.cli(['rmi', short(id)]);
   t.is(gone.stdout, `Deleted: ${id}\nDeleted: ${tar.diffId}\n`, gone.stderr);
