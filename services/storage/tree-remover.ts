@@ -1,9 +1,10 @@
 /**
  * Deleting a directory tree taken out of the store (a layer renamed to `.remove-*`, a leftover
  * `.extract-*`). Its files belong to the containers' ids: host root deletes them directly; an
- * unprivileged user cannot unlink files of its subordinate ids, so the tree is deleted where
- * they are mapped, inside the keeper namespace (`nestbox-runtime join ... -- rm -rf -- DIR`, as
- * uid 0 there), the namespace layers are extracted in.
+ * unprivileged user deletes what is its own (container root's files), and cannot unlink files
+ * of its subordinate ids, so the rest is deleted where they are mapped, inside the keeper
+ * namespace (`nestbox-runtime join ... -- rm -rf -- DIR`, as uid 0 there), the namespace layers
+ * are extracted in.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
@@ -23,9 +24,13 @@ export class KeeperRemover implements TreeRemover {
   constructor(private readonly keeper: KeeperSource, private readonly runtime = nativeBin('nestbox-runtime')) {}
 
   async remove(dir: string): Promise<void> {
-    if (process.getuid?.() === 0) {
+    try {
+      // root always; a user when the tree is all its own (container root's files), without a keeper
       rmSync(dir, { recursive: true, force: true });
       return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (process.getuid?.() === 0 || (code !== 'EACCES' && code !== 'EPERM')) throw err;
     }
     if (!existsSync(dir)) return;
     const keeper = await this.keeper('layer removal');
