@@ -31,7 +31,8 @@ export interface Collected {
 
 /** What stays: blobs and layers (diffIDs) referenced by the index, by containers' images, or freshly stored. */
 export function referenced(images: ImageStore, layers: LayerStore, containerImageIds: string[], now = Date.now()): { blobs: Set<string>; layers: Set<string> } {
-  const keepBlobs = new Set<string>();
+  // a layer being extracted, and the blob it may be read from
+  const keepBlobs = new Set<string>(layers.extracting());
   const keepLayers = new Set<string>(layers.extracting());
   const keepImage = (configBlob: string, diffIds: string[]) => {
     keepBlobs.add(configBlob);
