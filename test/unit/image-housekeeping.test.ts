@@ -146,7 +146,7 @@ test('lookup: reference, full id, bare hex, unique prefix; ambiguous and unknown
     t.is(s.images.lookup(a).id, a);
     t.is(s.images.lookup(a.slice(7)).id, a);
     t.is(s.images.lookup(a.slice(7, 10)).id, a);
-    t.throws(() => s.images.lookup('c'), { message: 'No such image: c' });
+    t.throws(() => s.images.lookup('nope'), { message: 'No such image: nope' });
     let other = '';
     for (let i = 0; other[7] !== a[7]; i++) other = `sha256:${createHash('sha256').update(String(i)).digest('hex')}`;
     writeFileSync(s.layout.blob(other), JSON.stringify({ rootfs: { diff_ids: [] } }));
