@@ -18,19 +18,14 @@ import { nativeBin } from '../../lib/paths.js';
 import { findStaticBusybox } from '../../services/storage/default-image.js';
 import { ImageStore, type OciImageConfig } from '../../services/storage/image-store.js';
 import { paxXattrs } from '../../services/storage/tar-xattrs.js';
-import { isRoot, rootlessUnavailable, unstage } from '../helpers/host.js';
+import { eachDriverInstance } from '../helpers/each-instance.js';
 import { NestboxInstance } from '../helpers/nestbox.js';
 import { paxTar } from '../helpers/pax-tar.js';
-import { scaled } from '../helpers/time.js';
 
 const work = mkdtempSync('/tmp/nbx-commit-');
 chmodSync(work, 0o755);
-const instances: NestboxInstance[] = [];
-test.after.always(async () => {
-  await Promise.all(instances.map((i) => i.stop()));
-  unstage();
-  rmSync(work, { recursive: true, force: true });
-});
+const each = eachDriverInstance();
+test.after.always(() => rmSync(work, { recursive: true, force: true }));
 
 const SCRIPT = [
   'echo new > /new', 'chown 1000:1000 /new', 'chmod 0640 /new', // created
@@ -76,15 +71,6 @@ function image(nb: NestboxInstance, ref: string): { config: OciImageConfig; laye
   return { config: found.config, layerBlob: layout.blob(top), layerDir: layout.layer(top) };
 }
 
-async function waitReady(t: ExecutionContext, nb: NestboxInstance, name: string): Promise<void> {
-  const deadline = Date.now() + scaled(10_000);
-  while (Date.now() < deadline) {
-    if ((await nb.cli(['exec', name, 'cat', '/ready'])).code === 0) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  t.fail(`${name} never became ready`);
-}
-
 async function assertCommitted(t: ExecutionContext, nb: NestboxInstance, ref: string, when: string): Promise<void> {
   const seen = await nb.cli(['run', '--rm', ref, 'sh', '-c',
     'cat /new; stat -c "%u:%g %a" /new; tail -n 1 /etc/passwd; test -e /bin/ls && echo ls-is-there; ls -A /var; stat -c %a /suid; readlink /link; stat -c %i /new /hard']);
@@ -115,7 +101,7 @@ async function assertCommitted(t: ExecutionContext, nb: NestboxInstance, ref: st
 async function commitScenario(t: ExecutionContext, nb: NestboxInstance, name: string): Promise<void> {
   const run = await nb.cli(['run', '-d', '--name', name, 'busybox', 'sh', '-c', `${SCRIPT}; exec sleep 300`]);
   t.is(run.code, 0, run.stderr);
-  await waitReady(t, nb, name);
+  await nb.untilExec(name, ['cat', '/ready']);
 
   const running = await nb.cli(['commit', '-a', 'Nest Box <nb@example.org>', '-m', 'commit running', name, `${name}:running`]);
   t.is(running.code, 0, running.stderr);
@@ -171,31 +157,18 @@ async function xattrRoundTrip(t: ExecutionContext, nb: NestboxInstance, ref: str
   t.is((await nb.cli(['rm', name])).code, 0);
 }
 
-for (const driver of ['kernel', 'fuse'] as const) {
-  for (const kind of ['root', 'rootless'] as const) {
-    const why = kind === 'root' ? (isRoot ? undefined : 'needs root') : rootlessUnavailable();
-    const title = `${kind}, ${driver} driver: commit of a running and a stopped container; xattrs round trip`;
-    if (why) {
-      test.skip(`${title} (skipped: ${why})`, () => undefined);
-      continue;
-    }
-    test.serial(title, async (t) => {
-      const env: Record<string, string> = driver === 'fuse' ? { NESTBOX_OVERLAY_DRIVER: 'fuse' } : {};
-      const nb = kind === 'root' ? NestboxInstance.root(env) : NestboxInstance.rootless(env);
-      instances.push(nb);
-      await commitScenario(t, nb, `cm-${driver}`);
-      await xattrRoundTrip(t, nb, `xr-${driver}`);
-      if (driver === 'kernel') {
-        const unknown = await nb.cli(['commit', 'no-such-container', 'x:1']);
-        t.is(unknown.code, 125);
-        t.is(unknown.stderr, 'nestbox: no such container: no-such-container\n');
-        const bad = await nb.cli(['commit', 'whatever', 'Bad:REF']);
-        t.is(bad.code, 125);
-        t.is(bad.stderr, 'nestbox: commit: invalid reference format "Bad:REF": a lower-case name, like name or name:tag\n');
-        const digest = await nb.cli(['commit', 'whatever', `x@sha256:${'0'.repeat(64)}`]);
-        t.is(digest.code, 125);
-        t.regex(digest.stderr, /^nestbox: commit: refusing to create a tag with a digest reference: x@sha256:0+\n$/);
-      }
-    });
+each('commit of a running and a stopped container; xattrs round trip', async (t, nb, _kind, driver) => {
+  await commitScenario(t, nb, `cm-${driver}`);
+  await xattrRoundTrip(t, nb, `xr-${driver}`);
+  if (driver === 'kernel') {
+    const unknown = await nb.cli(['commit', 'no-such-container', 'x:1']);
+    t.is(unknown.code, 125);
+    t.is(unknown.stderr, 'nestbox: no such container: no-such-container\n');
+    const bad = await nb.cli(['commit', 'whatever', 'Bad:REF']);
+    t.is(bad.code, 125);
+    t.is(bad.stderr, 'nestbox: commit: invalid reference format "Bad:REF": a lower-case name, like name or name:tag\n');
+    const digest = await nb.cli(['commit', 'whatever', `x@sha256:${'0'.repeat(64)}`]);
+    t.is(digest.code, 125);
+    t.regex(digest.stderr, /^nestbox: commit: refusing to create a tag with a digest reference: x@sha256:0+\n$/);
   }
-}
+});

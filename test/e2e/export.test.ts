@@ -87,15 +87,6 @@ function exportToStdout(nb: NestboxInstance, name: string, file: string): Promis
   });
 }
 
-async function waitReady(t: ExecutionContext, nb: NestboxInstance, name: string): Promise<void> {
-  const deadline = Date.now() + scaled(10_000);
-  while (Date.now() < deadline) {
-    if ((await nb.cli(['exec', name, 'cat', '/ready'])).code === 0) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  t.fail(`${name} never became ready`);
-}
-
 function fuseZombies(): number[] {
   return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
     try {
@@ -123,7 +114,7 @@ async function exportScenario(t: ExecutionContext, nb: NestboxInstance, name: st
   const dir = outDir(nb);
   const run = await nb.cli(['run', '-d', '--name', name, 'busybox', 'sh', '-c', `${SCRIPT}; exec sleep 300`]);
   t.is(run.code, 0, run.stderr);
-  await waitReady(t, nb, name);
+  await nb.untilExec(name, ['cat', '/ready']);
 
   const running = join(dir, 'running.tar');
   const r1 = await nb.cli(['export', '-o', running, name]);

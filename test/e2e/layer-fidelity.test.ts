@@ -11,19 +11,15 @@ import { chmodSync, lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import { DataLayout } from '../../lib/data-layout.js';
 import { nativeBin } from '../../lib/paths.js';
-import { isRoot, rootlessUnavailable, unstage } from '../helpers/host.js';
+import { eachDriverInstance } from '../helpers/each-instance.js';
 import { addLayeredImage } from '../helpers/images.js';
 import { NestboxInstance } from '../helpers/nestbox.js';
 import { paxTar } from '../helpers/pax-tar.js';
 
 const work = mkdtempSync('/tmp/nbx-fidelity-');
 chmodSync(work, 0o755);
-const instances: NestboxInstance[] = [];
-test.after.always(async () => {
-  await Promise.all(instances.map((i) => i.stop()));
-  unstage();
-  rmSync(work, { recursive: true, force: true });
-});
+const each = eachDriverInstance();
+test.after.always(() => rmSync(work, { recursive: true, force: true }));
 
 /** Every path under `dir` (relative). */
 function walk(dir: string, prefix = ''): string[] {
@@ -93,20 +89,7 @@ async function xattrScenario(t: ExecutionContext, nb: NestboxInstance, ref: stri
   t.false(attrs.get('data/y')?.has('user.overlay.opaque') ?? false);
 }
 
-for (const driver of ['kernel', 'fuse'] as const) {
-  for (const kind of ['root', 'rootless'] as const) {
-    const why = kind === 'root' ? (isRoot ? undefined : 'needs root') : rootlessUnavailable();
-    const title = `${kind}, ${driver} driver: whiteouts and opaque dirs of a layer hide the layers below; xattrs are kept`;
-    if (why) {
-      test.skip(`${title} (skipped: ${why})`, () => undefined);
-      continue;
-    }
-    test.serial(title, async (t) => {
-      const env: Record<string, string> = driver === 'fuse' ? { NESTBOX_OVERLAY_DRIVER: 'fuse' } : {};
-      const nb = kind === 'root' ? NestboxInstance.root(env) : NestboxInstance.rootless(env);
-      instances.push(nb);
-      await whiteoutScenario(t, nb, `wh-${driver}`);
-      await xattrScenario(t, nb, `xattr-${driver}`);
-    });
-  }
-}
+each('whiteouts and opaque dirs of a layer hide the layers below; xattrs are kept', async (t, nb, _kind, driver) => {
+  await whiteoutScenario(t, nb, `wh-${driver}`);
+  await xattrScenario(t, nb, `xattr-${driver}`);
+});

@@ -28,3 +28,36 @@ export function eachInstance(): (title: string, fn: (t: ExecutionContext, nb: Ne
     }
   };
 }
+
+export type Driver = 'kernel' | 'fuse';
+
+/**
+ * Each kind on each overlay driver (fuse forced: what the probe picks on kernels < 5.11), one
+ * instance per test, made in the test and stopped at the end of the file.
+ */
+export function eachDriverInstance(): (title: string, fn: (t: ExecutionContext, nb: NestboxInstance, kind: Kind, driver: Driver) => Promise<void>) => void {
+  const instances: NestboxInstance[] = [];
+  const skipWhy: Record<Kind, string | undefined> = { root: isRoot ? undefined : 'needs root', rootless: rootlessUnavailable() };
+  test.after.always(async () => {
+    await Promise.all(instances.map((i) => i.stop()));
+    unstage();
+  });
+  return (title, fn) => {
+    for (const driver of ['kernel', 'fuse'] as const) {
+      for (const kind of ['root', 'rootless'] as const) {
+        const name = `${kind}, ${driver} driver: ${title}`;
+        const why = skipWhy[kind];
+        if (why) {
+          test.skip(`${name} (skipped: ${why})`, () => undefined);
+          continue;
+        }
+        test.serial(name, async (t) => {
+          const env: Record<string, string> = driver === 'fuse' ? { NESTBOX_OVERLAY_DRIVER: 'fuse' } : {};
+          const nb = kind === 'root' ? NestboxInstance.root(env) : NestboxInstance.rootless(env);
+          instances.push(nb);
+          await fn(t, nb, kind, driver);
+        });
+      }
+    }
+  };
+}

@@ -123,6 +123,14 @@ export class NestboxInstance {
     }
   }
 
+  /** Resolves once `exec CONTAINER ARGS...` succeeds (a detached container's own setup is done); throws after `ms` (scaled). */
+  async untilExec(container: string, args: string[], ms = 10_000): Promise<void> {
+    for (const until = Date.now() + scaled(ms); Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+      if ((await this.cli(['exec', container, ...args])).code === 0) return;
+    }
+    throw new Error(`${container} never became ready: exec ${args.join(' ')} kept failing`);
+  }
+
   /** Stops the services and removes every file the instance made. */
   async stop(): Promise<void> {
     await this.cli(['system', 'stop'], { timeoutMs: 20_000 }).catch(() => undefined);
