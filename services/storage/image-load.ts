@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { rmSync, statSync } from 'node:fs';
 import { NestboxError } from '../../lib/errors.js';
-import { IMAGE_REF } from '../../lib/contracts/validators.js';
+import { parseImageRef, storedName } from '../../lib/image-ref.js';
 import type { OciImageConfig } from './image-store.js';
 import { copyLayerTar, type FileRange, type LayerCopy } from './layer-copy.js';
 import type { Owner } from './layer-store.js';
@@ -213,12 +213,16 @@ function ociRef(desc: Descriptor, warnings: string[]): string | undefined {
   return imageRef(name, `${desc.digest} annotation ${REF_NAME_ANNOTATION}`);
 }
 
-/** docker's familiar form (`docker.io/library/busybox:latest` is `busybox:latest`), checked. */
+/** docker's familiar form (`docker.io/library/busybox:latest` is `busybox:latest`), by docker's grammar (lib/image-ref.ts). */
 function imageRef(raw: string, what: string): string {
-  let ref = raw.replace(/^docker\.io\/library\/(?=[^/]+$)/, '').replace(/^docker\.io\//, '');
-  if (!/:[^/]+$/.test(ref) && !ref.includes('@')) ref = `${ref}:latest`;
-  if (!IMAGE_REF.test(ref) || ref.includes('@')) throw invalid(`${what}: ${JSON.stringify(raw.slice(0, 200))} is not an image reference (name:tag)`);
-  return ref;
+  let ref;
+  try {
+    ref = parseImageRef(raw);
+  } catch {
+    ref = undefined;
+  }
+  if (!ref || ref.digest) throw invalid(`${what}: ${JSON.stringify(raw.slice(0, 200))} is not an image reference (name:tag)`);
+  return storedName(ref);
 }
 
 function diffIdsOf(configBytes: Buffer, what: string): string[] {
