@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import { statSync, write } from 'node:fs';
 import { promisify } from 'node:util';
 import { NestboxError } from '../../lib/errors.js';
-import { normalizeRef, type ImageStore, type StoredImage } from './image-store.js';
+import { type ImageStore, type StoredImage } from './image-store.js';
 import { openTarget, type ExportTarget } from './rootfs-export.js';
 import { tarHeader } from './tar-writer.js';
 
@@ -20,27 +20,17 @@ const CHUNK = 1 << 20;
 
 interface SavedImage { image: StoredImage; refs: string[] }
 
-/** An image by reference, or by id (`sha256:<hex>`, or at least 12 hex digits of it) as docker takes it. */
-export function findImage(images: ImageStore, name: string): StoredImage | undefined {
-  const byId = /^(?:sha256:)?([0-9a-f]{12,64})$/.exec(name)?.[1];
-  if (byId !== undefined) {
-    const matches = [...new Map(images.list().filter((i) => i.id.slice(7).startsWith(byId)).map((i) => [i.id, i])).values()];
-    if (matches.length > 1) throw new NestboxError('INVALID_ARGUMENT', `image id prefix ${name} is ambiguous`);
-    if (matches.length === 1) return matches[0];
-  }
-  return images.find(name);
-}
-
 /** The images named, each once, with the refs they were named by (docker writes those as RepoTags). */
 function resolve(images: ImageStore, names: string[]): SavedImage[] {
   const byId = new Map<string, SavedImage>();
   for (const name of names) {
-    const image = findImage(images, name);
-    if (!image) throw new NestboxError('NOT_FOUND', `no such image: ${name}`);
+    // rmi's lookup (a reference, an id or a unique id prefix); its NOT_FOUND is docker's "No such image"
+    const found = images.lookup(name);
+    const image = images.list().find((i) => i.id === found.id)!;
     const saved = byId.get(image.id) ?? { image, refs: [] };
     byId.set(image.id, saved);
     // an id or a digest reference names no tag: docker writes none for it
-    const named = /^(?:sha256:)?[0-9a-f]{12,64}$/.test(name) || name.includes('@') ? undefined : normalizeRef(name);
+    const named = found.ref === undefined || found.ref.includes('@') ? undefined : found.ref;
     if (named !== undefined && !saved.refs.includes(named)) saved.refs.push(named);
   }
   return [...byId.values()];

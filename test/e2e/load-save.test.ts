@@ -205,7 +205,7 @@ each('save of the built-in busybox and of an image by id; an unknown image refus
   t.is(back.stdout, `Loaded image: busybox:latest\nLoaded image ID: ${imageId}\n`, back.stderr);
   const missing = await nb.cli(['save', '-o', join(nb.base, 'none.tar'), 'nosuch:1']);
   t.is(missing.code, 125);
-  t.is(missing.stderr, 'nestbox: no such image: nosuch:1\n');
+  t.is(missing.stderr, 'nestbox: No such image: nosuch:1\n');
   t.false(readdirSync(nb.base).some((f) => f.includes('none.tar')), 'nothing written');
 });
 
