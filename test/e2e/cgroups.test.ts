@@ -119,6 +119,9 @@ rootTest(`root: --cpu-shares, --cpuset-cpus 0, -m with --memory-swap land in the
   t.is(knob('cpuset', id, 'cpuset.cpus'), '0');
   const pid = knob('cpuset', id, 'cgroup.procs').split('\n')[0];
   t.regex(readFileSync(`/proc/${pid}/status`, 'utf8'), /^Cpus_allowed_list:\s+0$/m);
+  // the user's command itself starts inside the cgroup (the runtime joins it before exec)
+  const own = await root().cli(['run', '--rm', '--cpuset-cpus', '0', 'busybox', 'grep', 'Cpus_allowed_list', '/proc/self/status']);
+  t.regex(own.stdout, /^Cpus_allowed_list:\s+0$/m, own.stderr);
 
   const r = await root().cli(['stats', '--no-stream', '--format', 'json', 'knobs']);
   t.is(r.code, 0, r.stderr);
