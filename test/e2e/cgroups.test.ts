@@ -95,12 +95,19 @@ rootTest(`root: --cpus 0.5 holds a busy loop to 35-65% of one CPU over 2 s (the 
   const id = await detached(['--cpus', '0.5', 'busybox', 'sh', '-c', 'while :; do :; done']);
   t.is(v2 ? knob('cpu', id, 'cpu.max') : `${knob('cpu', id, 'cpu.cfs_quota_us')} ${knob('cpu', id, 'cpu.cfs_period_us')}`, '50000 100000');
   await new Promise((r) => setTimeout(r, 300)); // past the shell's start
-  const [u0, t0] = [cpuUsageNs(id), process.hrtime.bigint()];
-  await new Promise((r) => setTimeout(r, 2000));
-  const [u1, t1] = [cpuUsageNs(id), process.hrtime.bigint()];
-  const share = (u1 - u0) / Number(t1 - t0);
-  t.log(`CPU share over ${(Number(t1 - t0) / 1e9).toFixed(2)} s: ${(share * 100).toFixed(1)}% of one CPU`);
-  t.true(share >= 0.35 && share <= 0.65, `${(share * 100).toFixed(1)}% of one CPU`);
+  // the limit is the ceiling of every window; a window below the floor is the shared host's
+  // contention (other tests, VMs), so up to three windows are taken and the best must reach it
+  const shares: number[] = [];
+  while (shares.length < 3 && !shares.some((x) => x >= 0.35)) {
+    const [u0, t0] = [cpuUsageNs(id), process.hrtime.bigint()];
+    await new Promise((r) => setTimeout(r, 2000));
+    const [u1, t1] = [cpuUsageNs(id), process.hrtime.bigint()];
+    shares.push((u1 - u0) / Number(t1 - t0));
+  }
+  const shown = shares.map((x) => `${(x * 100).toFixed(1)}%`).join(', ');
+  t.log(`share of one CPU per 2 s window: ${shown}`);
+  t.true(shares.every((x) => x <= 0.65), `above the 0.5 CPU quota: ${shown}`);
+  t.true(shares.some((x) => x >= 0.35), `the busy loop never got 35% of a CPU: ${shown}`);
   await removed(id);
 });
 
@@ -133,6 +140,9 @@ rootTest(`root: --cpu-shares, --cpuset-cpus 0, -m with --memory-swap land in the
   const table = await root().cli(['stats', '--no-stream']);
   t.regex(table.stdout, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+PIDS$/m);
   t.regex(table.stdout, new RegExp(`^${id.slice(0, 12)}\\s+knobs\\s+`, 'm'));
+  // without --no-stream: a table a second until interrupted (killed here after 4 s)
+  const stream = await root().cli(['stats', 'knobs'], { timeoutMs: 4000 });
+  t.true(stream.stdout.split('\n').filter((l) => l.startsWith('CONTAINER ID')).length >= 2, stream.stdout);
   await removed(id);
   t.deepEqual(leftovers([id]), []);
 });
