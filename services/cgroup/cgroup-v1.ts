@@ -52,7 +52,8 @@ export class CgroupV1Manager implements CgroupManager {
       }
       for (const w of writes) writeKnob(this.dirOf(this.hierarchy(w.controller)!, containerId), w.file, w.value);
     } catch (err) {
-      void this.destroy(containerId);
+      // the refusal is the error to report; a failed removal is retried at the next start
+      this.destroy(containerId).catch(() => undefined);
       throw err;
     }
     return { driver: 'v1', paths: dirs };

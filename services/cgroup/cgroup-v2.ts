@@ -44,7 +44,8 @@ export class CgroupV2Manager implements CgroupManager {
       if (limits.cpusetCpus !== undefined) checkCpusAvailable(limits.cpusetCpus, readText(this.parent, 'cpuset.cpus.effective') ?? '');
       for (const w of writes) writeKnob(dir, w.file, w.value);
     } catch (err) {
-      void this.destroy(containerId);
+      // the refusal is the error to report; a failed removal is retried at the next start
+      this.destroy(containerId).catch(() => undefined);
       throw err;
     }
     return { driver: 'v2', paths: [dir] };
