@@ -52,7 +52,11 @@ export function buildRunRequest(argv: string[]): Record<string, unknown> {
   if (one('cpus') !== undefined) limits.cpus = parseNumber(one('cpus')!, '--cpus', false);
   if (one('cpu-shares') !== undefined) limits.cpuShares = parseNumber(one('cpu-shares')!, '--cpu-shares', true);
   if (one('cpuset-cpus') !== undefined) limits.cpusetCpus = one('cpuset-cpus')!;
-  if (one('pids-limit') !== undefined) limits.pidsLimit = parseNumber(one('pids-limit')!, '--pids-limit', true);
+  if (one('pids-limit') !== undefined) {
+    const pids = parseNumber(one('pids-limit')!, '--pids-limit', true);
+    // docker's: 0 and -1 mean no limit (a new cgroup's pids.max is already "max")
+    if (pids !== 0 && pids !== -1) limits.pidsLimit = pids;
+  }
   checkLimits(limits);
   const pull = one('pull') ?? 'missing';
   if (!['missing', 'always', 'never'].includes(pull)) throw new NestboxError('INVALID_ARGUMENT', `invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);

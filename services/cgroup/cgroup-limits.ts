@@ -24,6 +24,11 @@ export function checkCpusAvailable(requested: string, available: string): void {
   }
 }
 
+/** docker's refusal of more CPUs than the host has online. */
+export function checkCpusWithin(cpus: number, online: number): void {
+  if (cpus > online) throw new NestboxError('INVALID_ARGUMENT', `invalid --cpus ${cpus}: the range is 0.01 to ${online}.00, as there are only ${online} CPUs available`);
+}
+
 /** cpu.shares [2, 262144] to cpu.weight [1, 10000], the OCI runtimes' (crun's) mapping. */
 export function sharesToWeight(shares: number): number {
   return 1 + Math.floor(((shares - 2) * 9999) / 262_142);

@@ -8,7 +8,7 @@ import { NestboxError } from '../../lib/errors.js';
 import type { CgroupPlacement, CgroupProbe, CgroupStats } from '../../lib/contracts/types.js';
 import type { CgroupHost, MountedHierarchy } from './cgroup-probe.js';
 import type { CgroupManager } from './cgroup-manager.js';
-import { checkCpusAvailable, checkLimits, v1Writes, type ResourceLimits } from './cgroup-limits.js';
+import { checkCpusAvailable, checkCpusWithin, checkLimits, v1Writes, type ResourceLimits } from './cgroup-limits.js';
 import { hostCpu, hostMemory, parseFlatKeyed, parseLimit, readText } from './cgroup-stats.js';
 import { emptyContainerCgroups, makeCgroup, pidsIn, removeCgroup, removeIfEmpty, untilKnobReads, writeKnob } from './cgroup-dir.js';
 
@@ -32,6 +32,7 @@ export class CgroupV1Manager implements CgroupManager {
 
   create(containerId: string, limits: ResourceLimits): CgroupPlacement {
     checkLimits(limits);
+    if (limits.cpus !== undefined) checkCpusWithin(limits.cpus, hostCpu().onlineCpus);
     const memory = this.hierarchy('memory');
     const writes = v1Writes(limits, { memsw: !!memory && existsSync(join(memory.ownDir, 'memory.memsw.limit_in_bytes')) });
     for (const w of writes) {

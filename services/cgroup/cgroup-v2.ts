@@ -9,7 +9,7 @@ import { NestboxError } from '../../lib/errors.js';
 import type { CgroupPlacement, CgroupProbe, CgroupStats } from '../../lib/contracts/types.js';
 import type { CgroupHost } from './cgroup-probe.js';
 import type { CgroupManager } from './cgroup-manager.js';
-import { checkCpusAvailable, checkLimits, v2Writes, type ResourceLimits } from './cgroup-limits.js';
+import { checkCpusAvailable, checkCpusWithin, checkLimits, v2Writes, type ResourceLimits } from './cgroup-limits.js';
 import { hostCpu, hostMemory, parseFlatKeyed, parseLimit, readText } from './cgroup-stats.js';
 import { emptyContainerCgroups, makeCgroup, removeCgroup, removeIfEmpty, untilKnobReads, writeKnob } from './cgroup-dir.js';
 
@@ -31,6 +31,7 @@ export class CgroupV2Manager implements CgroupManager {
 
   create(containerId: string, limits: ResourceLimits): CgroupPlacement {
     checkLimits(limits);
+    if (limits.cpus !== undefined) checkCpusWithin(limits.cpus, hostCpu().onlineCpus);
     makeCgroup(this.parent);
     const enabled = this.enable();
     const dir = join(this.parent, containerId);

@@ -155,6 +155,7 @@ rootTest(`root: bad limits are refused with one line and exit 125, nothing made$
     [['--cpuset-cpus', '4095'], /^nestbox: invalid --cpuset-cpus 4095: requested CPUs are not available/],
     [['--memory-swap', '64m'], /^nestbox: --memory-swap needs --memory/],
     [['--cpu-shares', '1'], /^nestbox: invalid --cpu-shares 1: /],
+    [['--cpus', '512'], /^nestbox: invalid --cpus 512: the range is 0.01 to \d+\.00, as there are only \d+ CPUs available$/],
   ] as [string[], RegExp][]) {
     const r = await root().cli(['run', '--rm', ...args, 'busybox', 'true']);
     t.is(r.code, 125, args.join(' '));

@@ -1,7 +1,7 @@
 /** The pure parts of cgroup limits: checks, CPU lists, the shares->weight mapping, v1/v2 knob writes. */
 import test from 'ava';
 import { checkLimits, parseCpuList, requestedLimits } from '../../lib/resource-limits.js';
-import { checkCpusAvailable, sharesToWeight, v1Writes, v2Writes } from '../../services/cgroup/cgroup-limits.js';
+import { checkCpusAvailable, checkCpusWithin, sharesToWeight, v1Writes, v2Writes } from '../../services/cgroup/cgroup-limits.js';
 
 const MiB = 1024 * 1024;
 const writes = (w: { file: string; value: string }[]) => w.map((x) => `${x.file}=${x.value}`);
@@ -33,6 +33,8 @@ test('CPU lists in the kernel format', (t) => {
   t.deepEqual(parseCpuList(''), []);
   t.throws(() => parseCpuList('0-'));
   t.notThrows(() => checkCpusAvailable('0-1', '0-3'));
+  t.notThrows(() => checkCpusWithin(2, 2));
+  t.throws(() => checkCpusWithin(2.5, 2), { message: 'invalid --cpus 2.5: the range is 0.01 to 2.00, as there are only 2 CPUs available' });
   t.throws(() => checkCpusAvailable('4', '0-3'), { message: 'invalid --cpuset-cpus 4: requested CPUs are not available (available: 0-3)' });
 });
 
