@@ -168,14 +168,15 @@ rootTest(`root: bad limits are refused with one line and exit 125, nothing made$
 const CLEANUP_BUDGET_MS = 60_000;
 rootTest(`root: run --rm leaves no cgroup behind (up to 200 runs, as many as fit in 60 s)${skipNote}`, async (t) => {
   const ids: string[] = [];
-  for (const until = Date.now() + scaled(CLEANUP_BUDGET_MS); ids.length < 200 && Date.now() < until; ) {
+  // a fixed wall-clock budget, not scaled: slow guests do fewer runs, not a longer test (ava's 3 min timeout)
+  for (const until = Date.now() + CLEANUP_BUDGET_MS; ids.length < 200 && Date.now() < until; ) {
     // the default hostname is the id's first 12 characters
     const r = await root().cli(['run', '--rm', '--pids-limit', '100', 'busybox', 'hostname']);
     t.is(r.code, 0, r.stderr);
     ids.push(r.stdout.trim());
   }
   t.log(`${ids.length} runs`);
-  t.true(ids.length >= 20, `only ${ids.length} runs fit`);
+  t.true(ids.length >= 5, `only ${ids.length} runs fit`);
   t.deepEqual(leftovers(ids), []);
   t.is((await root().cli(['ps', '-a', '-q'])).stdout.split('\n').filter((l) => ids.includes(l)).length, 0);
 });
