@@ -29,9 +29,18 @@ export function checkCpusWithin(cpus: number, online: number): void {
   if (cpus > online) throw new NestboxError('INVALID_ARGUMENT', `invalid --cpus ${cpus}: the range is 0.01 to ${online}.00, as there are only ${online} CPUs available`);
 }
 
-/** cpu.shares [2, 262144] to cpu.weight [1, 10000], the OCI runtimes' (crun's) mapping. */
+/**
+ * cpu.shares [2, 262144] to cpu.weight [1, 10000] as the OCI runtimes now map it (crun 1.22+,
+ * runc 1.3+): 10^((l^2 + 125 l) / 612 - 7/34) with l = log2(shares), rounded up, so both defaults
+ * meet (1024 -> 100). The older linear mapping gave 1024 -> 39, a low priority for the default.
+ */
 export function sharesToWeight(shares: number): number {
-  return 1 + Math.floor(((shares - 2) * 9999) / 262_142);
+  if (shares <= 2) return 1;
+  if (shares >= 262_144) return 10_000;
+  const l = Math.log2(shares);
+  const weight = 10 ** ((l * l + 125 * l) / 612 - 7 / 34);
+  // float noise (100.00000000000003) must not round up to the next integer
+  return Math.ceil(Math.round(weight * 1e6) / 1e6);
 }
 
 function cpuQuota(cpus: number): number {

@@ -117,7 +117,7 @@ rootTest(`root: --cpu-shares, --cpuset-cpus 0, -m with --memory-swap land in the
   if (v2) {
     t.is(knob('memory', id, 'memory.max'), String(32 * MiB));
     t.is(knob('memory', id, 'memory.swap.max'), String(16 * MiB));
-    t.is(knob('cpu', id, 'cpu.weight'), '20');
+    t.is(knob('cpu', id, 'cpu.weight'), '59');
   } else {
     t.is(knob('memory', id, 'memory.limit_in_bytes'), String(32 * MiB));
     t.is(knob('memory', id, 'memory.memsw.limit_in_bytes'), String(48 * MiB));

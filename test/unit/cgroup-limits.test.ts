@@ -38,11 +38,11 @@ test('CPU lists in the kernel format', (t) => {
   t.throws(() => checkCpusAvailable('4', '0-3'), { message: 'invalid --cpuset-cpus 4: requested CPUs are not available (available: 0-3)' });
 });
 
-test('cpu.shares to cpu.weight as the OCI runtimes map it', (t) => {
+test('cpu.shares to cpu.weight as the OCI runtimes map it now: the defaults meet (1024 -> 100)', (t) => {
   t.is(sharesToWeight(2), 1);
-  t.is(sharesToWeight(1024), 39);
+  t.is(sharesToWeight(1024), 100);
   t.is(sharesToWeight(262_144), 10_000);
-  t.is(sharesToWeight(512), 20);
+  t.deepEqual([128, 512, 2048, 4096, 262_143].map(sharesToWeight), [21, 59, 174, 303, 10_000]);
 });
 
 test('v1 writes: memory before memsw, docker\'s swap default only where swap is accounted', (t) => {
@@ -64,6 +64,6 @@ test('v2 writes: swap.max is the swap alone, cpu.max QUOTA PERIOD, weight from s
   t.deepEqual(writes(v2Writes({ memory: 32 * MiB }, { swap: false })), [`memory.max=${32 * MiB}`]);
   t.throws(() => v2Writes({ memory: 32 * MiB, memorySwap: -1 }, { swap: false }), { message: /^cannot enforce --memory-swap: memory.swap.max is missing/ });
   t.deepEqual(v2Writes({ cpus: 1.5, cpuShares: 1024, cpusetCpus: '0-1', pidsLimit: 7 }, { swap: false }).map((w) => `${w.controller}/${w.file}=${w.value}`), [
-    'cpu/cpu.max=150000 100000', 'cpu/cpu.weight=39', 'cpuset/cpuset.cpus=0-1', 'pids/pids.max=7',
+    'cpu/cpu.max=150000 100000', 'cpu/cpu.weight=100', 'cpuset/cpuset.cpus=0-1', 'pids/pids.max=7',
   ]);
 });

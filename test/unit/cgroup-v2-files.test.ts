@@ -35,7 +35,7 @@ test('create writes memory.max, cpu.max, cpu.weight, cpuset.cpus, pids.max in ne
     t.deepEqual(placement, { driver: 'v2', paths: [dir] });
     t.is(read(dir, 'memory.max'), String(32 * MiB));
     t.is(read(dir, 'cpu.max'), '50000 100000');
-    t.is(read(dir, 'cpu.weight'), '20');
+    t.is(read(dir, 'cpu.weight'), '59');
     t.is(read(dir, 'cpuset.cpus'), '1-2');
     t.is(read(dir, 'pids.max'), '20');
   } finally {
