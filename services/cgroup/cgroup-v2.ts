@@ -2,23 +2,33 @@
  * cgroup v2 driver: <own cgroup>/nestbox/<id> with the controllers enabled in nestbox's
  * subtree_control. The own cgroup must allow that (a delegated subtree whose processes live in a
  * leaf); when it does not, the probe reports why and limits are refused.
+ *
+ * Rootless in a delegated cgroup (systemd's user delegation, or the subtree root made by
+ * `nestbox system setup-cgroups`) whose subtree_control lacks a controller it has: the kernel's
+ * "no internal processes" rule lets a non-root cgroup enable controllers for its children only
+ * while it holds no process, so its processes (this nestbox's services) are first moved into the
+ * leaf nestbox/service, then the controllers are enabled (as crun and podman do). As root the own
+ * cgroup is somebody else's (a login scope, a unit) and is never changed.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestboxError } from '../../lib/errors.js';
 import type { CgroupPlacement, CgroupProbe } from '../../lib/contracts/types.js';
 import type { CgroupHost } from './cgroup-probe.js';
 import { type CgroupManager, type ResourceLimits } from './cgroup-manager.js';
-import { emptyContainerCgroups, makeCgroup, removeCgroup, removeIfEmpty, writeKnob } from './cgroup-dir.js';
+import { emptyContainerCgroups, makeCgroup, pidsIn, removeCgroup, removeIfEmpty, writeKnob } from './cgroup-dir.js';
 
 const CFS_PERIOD_US = 100_000;
-const WANTED = ['memory', 'pids', 'cpu'];
+export const V2_WANTED = ['memory', 'pids', 'cpu'];
+const WANTED = V2_WANTED;
+/** the leaf the own cgroup's processes move to when controllers must be enabled below it */
+export const SERVICE_LEAF = 'service';
 
 export class CgroupV2Manager implements CgroupManager {
   readonly driver = 'v2' as const;
   private readonly parent: string;
 
-  constructor(private readonly host: CgroupHost) {
+  constructor(private readonly host: CgroupHost, private readonly delegated = (process.getuid?.() ?? 0) !== 0) {
     this.parent = join(host.v2!.ownDir, 'nestbox');
   }
 
@@ -30,6 +40,7 @@ export class CgroupV2Manager implements CgroupManager {
 
   create(containerId: string, limits: ResourceLimits): CgroupPlacement {
     makeCgroup(this.parent);
+    if (this.delegated) this.handDown();
     const enabled = this.enable();
     const dir = join(this.parent, containerId);
     makeCgroup(dir);
@@ -61,9 +72,42 @@ export class CgroupV2Manager implements CgroupManager {
     return ids;
   }
 
+  /**
+   * Enables in the (delegated) own cgroup's subtree_control the wanted controllers it has,
+   * moving its processes into nestbox/service first when the kernel asks for it (EBUSY).
+   */
+  private handDown(): void {
+    const own = this.host.v2!.ownDir;
+    const has = words(join(own, 'cgroup.controllers'));
+    const enabled = words(join(own, 'cgroup.subtree_control'));
+    for (const c of WANTED.filter((x) => has.includes(x) && !enabled.includes(x))) {
+      try {
+        writeFileSync(join(own, 'cgroup.subtree_control'), `+${c}`);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EBUSY') continue; // reported when a limit needs it
+        this.moveOwnProcessesToLeaf(own);
+        try { writeFileSync(join(own, 'cgroup.subtree_control'), `+${c}`); } catch { /* reported when needed */ }
+      }
+    }
+  }
+
+  private moveOwnProcessesToLeaf(own: string): void {
+    const leaf = join(this.parent, SERVICE_LEAF);
+    makeCgroup(leaf);
+    for (const pid of pidsIn(own)) {
+      try {
+        writeFileSync(join(leaf, 'cgroup.procs'), String(pid));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw new NestboxError('FAILED_PRECONDITION', `cannot move process ${pid} from ${own} into ${leaf}: ${(err as Error).message}`);
+      }
+    }
+  }
+
   private available(): string[] {
     try {
-      return readFileSync(join(this.host.v2!.ownDir, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/).filter((c) => WANTED.includes(c));
+      // delegated: what the own cgroup has and create() hands down; else what it already hands down
+      const file = this.delegated ? 'cgroup.controllers' : 'cgroup.subtree_control';
+      return readFileSync(join(this.host.v2!.ownDir, file), 'utf8').trim().split(/\s+/).filter((c) => WANTED.includes(c));
     } catch {
       return [];
     }
@@ -86,5 +130,13 @@ export class CgroupV2Manager implements CgroupManager {
     } catch {
       return [];
     }
+  }
+}
+
+function words(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return [];
   }
 }
