@@ -13,6 +13,7 @@ import { writeJsonAtomic } from '../../lib/atomic-file.js';
 import type { CgroupHost } from './cgroup-probe.js';
 import { V1_USED } from './cgroup-v1.js';
 import { V2_WANTED } from './cgroup-v2.js';
+import { pidsIn } from './cgroup-dir.js';
 import {
   DELEGATION_RECORD_DIR, type DelegationRecord, delegatedDirName, parseDelegationRecord, recordPath,
 } from './cgroup-delegation.js';
@@ -61,7 +62,12 @@ function delegateDir(dir: string, files: string[], user: DelegatedUser): string 
   const existed = existsSync(dir);
   try { mkdirSync(dir); } catch (err) { if (!existed) fail('make', dir, err); }
   for (const path of [dir, ...files.map((f) => join(dir, f))]) {
-    try { chownSync(path, user.uid, user.gid); } catch (err) { fail('chown', path, err); }
+    try {
+      chownSync(path, user.uid, user.gid);
+    } catch (err) {
+      if (path !== dir && (err as NodeJS.ErrnoException).code === 'ENOENT') continue; // cgroup.threads: kernels >= 4.14
+      fail('chown', path, err);
+    }
   }
   return `${existed ? 'kept' : 'made'} ${dir} (owner ${user.name})`;
 }
@@ -102,24 +108,54 @@ function removeCgroupTree(dir: string): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.isDirectory()) removeCgroupTree(join(dir, entry.name));
   }
-  try {
-    rmdirSync(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return;
-    if (code === 'EBUSY' || code === 'ENOTEMPTY') {
-      throw new NestboxError('FAILED_PRECONDITION', `setup-cgroups: ${dir} still holds processes; stop that user's nestbox ("nestbox system stop") and containers first`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY' || attempt === 50) removeFailed(dir, err);
+      Atomics.wait(PAUSE, 0, 0, 20); // a task just killed lingers for a moment
     }
-    fail('remove', dir, err);
   }
+}
+
+/** The first cgroup at or below `dir` that holds a process. */
+function firstBusyCgroup(dir: string): string | undefined {
+  if (pidsIn(dir).length) return dir;
+  let entries;
+  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return undefined; }
+  for (const e of entries) {
+    const found = e.isDirectory() ? firstBusyCgroup(join(dir, e.name)) : undefined;
+    if (found) return found;
+  }
+  return undefined;
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+function removeFailed(dir: string, err: unknown): never {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EBUSY' || code === 'ENOTEMPTY') {
+    throw new NestboxError('FAILED_PRECONDITION', `setup-cgroups: ${dir} still holds processes; stop that user's nestbox ("nestbox system stop") and containers first`);
+  }
+  fail('remove', dir, err);
 }
 
 /** Takes the delegation for `user` away (idempotent); returns what it did. */
 export function removeDelegation(host: CgroupHost, user: DelegatedUser): string[] {
   const record = plannedDelegation(host, user, readRecord(user.uid));
   const lines: string[] = [];
-  for (const dir of [...Object.values(record.v1), ...(record.v2 ? [record.v2] : [])]) {
-    if (!existsSync(dir)) continue;
+  const dirs = [...Object.values(record.v1), ...(record.v2 ? [record.v2] : [])].filter((d) => existsSync(d));
+  // all or nothing: refused before anything is removed while a process is left anywhere below
+  let busy = dirs.map(firstBusyCgroup).find(Boolean);
+  for (let attempt = 0; busy && attempt < 50; attempt++) {
+    Atomics.wait(PAUSE, 0, 0, 20); // a task just killed lingers for a moment
+    busy = dirs.map(firstBusyCgroup).find(Boolean);
+  }
+  if (busy) removeFailed(busy, Object.assign(new Error('busy'), { code: 'EBUSY' }));
+  for (const dir of dirs) {
     removeCgroupTree(dir);
     lines.push(`removed ${dir}`);
   }

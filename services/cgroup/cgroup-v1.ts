@@ -10,7 +10,7 @@ import { type CgroupManager, type ResourceLimits } from './cgroup-manager.js';
 import { emptyContainerCgroups, makeCgroup, removeCgroup, removeIfEmpty, writeKnob } from './cgroup-dir.js';
 
 /** What a container gets a cgroup in; cpuset needs cpus/mems copied down, so only when asked. */
-export const V1_USED = ['memory', 'pids', 'cpu', 'cpuacct', 'freezer'];
+const USED = ['memory', 'pids', 'cpu', 'cpuacct', 'freezer'];
 const CFS_PERIOD_US = 100_000;
 
 export class CgroupV1Manager implements CgroupManager {
@@ -18,7 +18,7 @@ export class CgroupV1Manager implements CgroupManager {
   private readonly hierarchies: MountedHierarchy[];
 
   constructor(private readonly host: CgroupHost) {
-    this.hierarchies = host.v1.filter((h) => h.controllers.some((c) => V1_USED.includes(c)));
+    this.hierarchies = host.v1.filter((h) => h.controllers.some((c) => USED.includes(c)));
   }
 
   describe(): CgroupProbe {
@@ -70,3 +70,6 @@ export class CgroupV1Manager implements CgroupManager {
     return dir;
   }
 }
+
+/** the hierarchies a container gets a cgroup in (setup-cgroups delegates these) */
+export const V1_USED: readonly string[] = USED;

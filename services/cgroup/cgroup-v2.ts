@@ -6,7 +6,7 @@
  * Rootless in a delegated cgroup (systemd's user delegation, or the subtree root made by
  * `nestbox system setup-cgroups`) whose subtree_control lacks a controller it has: the kernel's
  * "no internal processes" rule lets a non-root cgroup enable controllers for its children only
- * while it holds no process, so its processes (this nestbox's services) are first moved into the
+ * while it holds no process, so its processes (nestbox's services, and whatever else the user runs there) are first moved into the
  * leaf nestbox/service, then the controllers are enabled (as crun and podman do). As root the own
  * cgroup is somebody else's (a login scope, a unit) and is never changed.
  */
@@ -19,8 +19,9 @@ import { type CgroupManager, type ResourceLimits } from './cgroup-manager.js';
 import { emptyContainerCgroups, makeCgroup, pidsIn, removeCgroup, removeIfEmpty, writeKnob } from './cgroup-dir.js';
 
 const CFS_PERIOD_US = 100_000;
-export const V2_WANTED = ['memory', 'pids', 'cpu'];
-const WANTED = V2_WANTED;
+const WANTED = ['memory', 'pids', 'cpu'];
+/** the controllers a container's limits need (setup-cgroups hands these down on v2) */
+export const V2_WANTED: readonly string[] = WANTED;
 /** the leaf the own cgroup's processes move to when controllers must be enabled below it */
 export const SERVICE_LEAF = 'service';
 

@@ -99,7 +99,12 @@ serial('delegation for the test user: refused before, limits inside after, refus
 
   // the service picks the delegation up when it starts (v2: started inside the subtree by root)
   await nb.cli(['system', 'stop']);
-  if (made.v2) t.is((await cliInside(nb, made.v2, ['system', 'info'])).code, 0);
+  if (made.v2) {
+    // everything of the user's nestbox restarts inside the subtree, the keeper too
+    const keeper = nb.keeper();
+    if (keeper) process.kill(keeper.pid, 'SIGKILL');
+    t.is((await cliInside(nb, made.v2, ['system', 'info'])).code, 0);
+  }
   const run = await nb.cli(['run', '-d', '-m', '64m', 'busybox', 'sleep', '60']);
   t.is(run.code, 0, run.stderr);
   const id = run.stdout.trim();
@@ -109,6 +114,10 @@ serial('delegation for the test user: refused before, limits inside after, refus
   t.is(readFileSync(join(cgroup, limitFile), 'utf8').trim(), String(64 * 1024 * 1024));
   t.true(readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').trim().length > 0, 'the container is in its cgroup');
   t.is(statSync(cgroup).uid, uid);
+  const busy = await rootCli(['system', 'setup-cgroups', '--user', TEST_USER, '--undo']);
+  t.is(busy.code, 125, 'no undo under a running container');
+  t.regex(busy.stderr, /^nestbox: setup-cgroups: .* still holds processes; stop that user's nestbox/);
+  t.true(existsSync(cgroup) && existsSync(record(uid)));
   t.is((await nb.cli(['rm', '-f', id])).code, 0);
   t.false(existsSync(cgroup), 'rm removes the container cgroup');
 
