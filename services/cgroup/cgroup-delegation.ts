@@ -9,6 +9,9 @@
  *    destination's cgroup.procs and its euid is root or the task's uid (no check on the source),
  *    so the user's runtime can move its own container processes there from wherever the service
  *    runs: the service reads the record and creates `<delegated>/nestbox/<id>` per hierarchy.
+ *    Only the directory, cgroup.procs and tasks are the user's: the delegated directory's own
+ *    limits stay root's. Run setup from a cgroup that lasts (a boot unit, not a login scope that
+ *    is removed at logout); a second run keeps the recorded directories.
  *  - v2: one directory `<cgroup2 root>/nestbox-user-<uid>` (the root cgroup is the only one that
  *    may hold processes and still enable controllers for its children), its controllers enabled
  *    in the root's subtree_control, and the directory plus its cgroup.procs, cgroup.subtree_control

@@ -105,7 +105,7 @@ serial('delegation for the test user: refused before, limits inside after, refus
     if (keeper) process.kill(keeper.pid, 'SIGKILL');
     t.is((await cliInside(nb, made.v2, ['system', 'info'])).code, 0);
   }
-  const run = await nb.cli(['run', '-d', '-m', '64m', 'busybox', 'sleep', '60']);
+  const run = await nb.cli(['run', '-d', '-m', '64m', '--pids-limit', '20', '--cpus', '0.5', 'busybox', 'sleep', '60']);
   t.is(run.code, 0, run.stderr);
   const id = run.stdout.trim();
   const memoryDir = made.v2 ?? made.v1.memory;
@@ -113,6 +113,10 @@ serial('delegation for the test user: refused before, limits inside after, refus
   const limitFile = made.v2 ? 'memory.max' : 'memory.limit_in_bytes';
   t.is(readFileSync(join(cgroup, limitFile), 'utf8').trim(), String(64 * 1024 * 1024));
   t.true(readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').trim().length > 0, 'the container is in its cgroup');
+  const knob = (controller: string, file: string) => readFileSync(join(made.v2 ?? made.v1[controller], 'nestbox', id, file), 'utf8').trim();
+  t.is(knob('pids', 'pids.max'), '20');
+  if (made.v2) t.is(knob('cpu', 'cpu.max'), '50000 100000');
+  else t.is(knob(Object.keys(made.v1).find((k) => k.split(',').includes('cpu'))!, 'cpu.cfs_quota_us'), '50000');
   t.is(statSync(cgroup).uid, uid);
   const busy = await rootCli(['system', 'setup-cgroups', '--user', TEST_USER, '--undo']);
   t.is(busy.code, 125, 'no undo under a running container');
