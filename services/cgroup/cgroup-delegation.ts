@@ -2,7 +2,7 @@
  * A cgroup subtree root delegated to one unprivileged user by `nestbox system setup-cgroups`,
  * and how that user's cgroup service finds it.
  *
- * The record: `/etc/nestbox/cgroups/<uid>.json`, written by root (root-owned, not writable by
+ * The record: `/etc/nestbox/cgroups/<uid>.json` (see delegationRecordDir), written by root (root-owned, not writable by
  * others, else ignored). It names the delegated directories:
  *  - v1: one directory per hierarchy (`<root's own cgroup>/nestbox-user-<uid>`), owned by the
  *    user. On v1 the kernel lets a task be moved into a cgroup when the writer may write the
@@ -28,6 +28,16 @@ import type { CgroupHost } from './cgroup-probe.js';
 
 export const DELEGATION_RECORD_DIR = '/etc/nestbox/cgroups';
 
+/**
+ * Where records are: `NESTBOX_CGROUP_DELEGATION_DIR` moves it (as NESTBOX_DATA_ROOT moves the
+ * data; the tests use it so that their delegation is seen by their own instances only). A record
+ * grants nothing the kernel would not: it only says where the user's cgroups go.
+ */
+export function delegationRecordDir(): string {
+  const dir = process.env.NESTBOX_CGROUP_DELEGATION_DIR;
+  return dir && dir.startsWith('/') ? dir : DELEGATION_RECORD_DIR;
+}
+
 export interface DelegationRecord {
   user: string;
   uid: number;
@@ -38,7 +48,7 @@ export interface DelegationRecord {
 }
 
 export function recordPath(uid: number): string {
-  return join(DELEGATION_RECORD_DIR, `${uid}.json`);
+  return join(delegationRecordDir(), `${uid}.json`);
 }
 
 /** The directory name setup makes for a user in each hierarchy. */

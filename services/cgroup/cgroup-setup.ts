@@ -15,7 +15,7 @@ import { V1_USED } from './cgroup-v1.js';
 import { V2_WANTED } from './cgroup-v2.js';
 import { pidsIn } from './cgroup-dir.js';
 import {
-  DELEGATION_RECORD_DIR, type DelegationRecord, delegatedDirName, parseDelegationRecord, recordPath,
+  DELEGATION_RECORD_DIR, type DelegationRecord, delegatedDirName, delegationRecordDir, parseDelegationRecord, recordPath,
 } from './cgroup-delegation.js';
 
 export interface DelegatedUser {
@@ -92,7 +92,7 @@ export function setupDelegation(host: CgroupHost, user: DelegatedUser): string[]
     const missing = V2_WANTED.filter((c) => !words(join(record.v2!, 'cgroup.controllers')).includes(c));
     if (missing.length) lines.push(`note: the ${missing.join(', ')} controller(s) are not available in ${record.v2}; limits on them will be refused`);
   }
-  mkdirSync(DELEGATION_RECORD_DIR, { recursive: true, mode: 0o755 });
+  mkdirSync(delegationRecordDir(), { recursive: true, mode: 0o755 });
   writeJsonAtomic(recordPath(user.uid), record, { mode: 0o644 });
   lines.push(`wrote ${recordPath(user.uid)}`);
   if (record.v2) lines.push(`start ${user.name}'s nestbox inside ${record.v2} (as root: echo PID > ${record.v2}/cgroup.procs); a running one picks this up after "nestbox system stop"`);
@@ -164,8 +164,10 @@ export function removeDelegation(host: CgroupHost, user: DelegatedUser): string[
     lines.push(`removed ${recordPath(user.uid)}`);
   }
   // the record's directories, when setup made them and nothing else lives there
-  for (const dir of [DELEGATION_RECORD_DIR, join(DELEGATION_RECORD_DIR, '..')]) {
-    try { rmdirSync(dir); } catch { /* not empty, or not there */ }
+  if (delegationRecordDir() === DELEGATION_RECORD_DIR) {
+    for (const dir of [DELEGATION_RECORD_DIR, join(DELEGATION_RECORD_DIR, '..')]) {
+      try { rmdirSync(dir); } catch { /* not empty, or not there */ }
+    }
   }
   if (lines.length === 0) lines.push(`nothing to remove: no cgroup delegation for ${user.name}`);
   return lines;

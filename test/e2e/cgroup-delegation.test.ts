@@ -10,19 +10,24 @@
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TEST_USER, rootlessUnavailable, unstage, userIds } from '../helpers/host.js';
 import { NestboxInstance, type CliResult } from '../helpers/nestbox.js';
 import { scaled } from '../helpers/time.js';
 
 const skip = rootlessUnavailable();
-const record = (uid: number) => `/etc/nestbox/cgroups/${uid}.json`;
+// records in a directory of this test's own (the default is /etc/nestbox/cgroups): other test
+// files' rootless instances, running at the same time, must not pick this delegation up
+const recordDir = mkdtempSync('/tmp/nbx-cgdel-');
+chmodSync(recordDir, 0o755);
+const DELEGATION_ENV = { NESTBOX_CGROUP_DELEGATION_DIR: recordDir };
+const record = (uid: number) => join(recordDir, `${uid}.json`);
 const instances: NestboxInstance[] = [];
 let madeDirs: string[] = [];
 
 function rootCli(args: string[]): Promise<CliResult> {
-  const nb = NestboxInstance.root();
+  const nb = NestboxInstance.root(DELEGATION_ENV);
   instances.push(nb);
   return nb.cli(args);
 }
@@ -51,6 +56,7 @@ function assertRefused(t: import('ava').ExecutionContext, r: CliResult): void {
 test.after.always(async () => {
   if (!skip && madeDirs.length) await rootCli(['system', 'setup-cgroups', '--user', TEST_USER, '--undo']);
   await Promise.all(instances.map((i) => i.stop()));
+  rmSync(recordDir, { recursive: true, force: true });
   unstage();
 });
 
@@ -71,9 +77,7 @@ serial('setup-cgroups refuses a bad user, a stray argument and a non-root caller
 
 serial('delegation for the test user: refused before, limits inside after, refused again after --undo', async (t) => {
   const { uid } = userIds(TEST_USER)!;
-  t.false(existsSync(record(uid)), `a delegation for ${TEST_USER} already exists (${record(uid)}); not touching it`);
-  if (existsSync(record(uid))) return;
-  const nb = NestboxInstance.rootless();
+  const nb = NestboxInstance.rootless(DELEGATION_ENV);
   instances.push(nb);
 
   // no delegation: a run without limits works, one with a limit is refused

@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { delegatedV1Host, isWithin, parseDelegationRecord, type DelegationRecord } from '../../services/cgroup/cgroup-delegation.js';
+import { delegatedV1Host, isWithin, parseDelegationRecord, recordPath, type DelegationRecord } from '../../services/cgroup/cgroup-delegation.js';
 import { plannedDelegation } from '../../services/cgroup/cgroup-setup.js';
 import { parseCgroupHost } from '../../services/cgroup/cgroup-probe.js';
 import { selectCgroupManager } from '../../services/cgroup/select-manager.js';
@@ -85,4 +85,18 @@ test('selection on v2: a service outside the delegated subtree is told to start 
   t.is(outside.driver, 'none');
   t.regex(outside.describe().unavailable!, /runs in \/nonexistent-cgroup2\/user.slice\/session-1.scope, outside the cgroup subtree \/nonexistent-cgroup2\/nestbox-user-1000 delegated to uid 1000; .*echo PID > \/nonexistent-cgroup2\/nestbox-user-1000\/cgroup.procs/);
   t.regex(selectCgroupManager(host, 1000, undefined).describe().unavailable!, /no delegation\); ask root to run "nestbox system setup-cgroups --user /);
+});
+
+test('records are in /etc/nestbox/cgroups unless NESTBOX_CGROUP_DELEGATION_DIR names an absolute directory', (t) => {
+  const saved = process.env.NESTBOX_CGROUP_DELEGATION_DIR;
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.NESTBOX_CGROUP_DELEGATION_DIR;
+    else process.env.NESTBOX_CGROUP_DELEGATION_DIR = saved;
+  });
+  delete process.env.NESTBOX_CGROUP_DELEGATION_DIR;
+  t.is(recordPath(1000), '/etc/nestbox/cgroups/1000.json');
+  process.env.NESTBOX_CGROUP_DELEGATION_DIR = 'relative';
+  t.is(recordPath(1000), '/etc/nestbox/cgroups/1000.json');
+  process.env.NESTBOX_CGROUP_DELEGATION_DIR = '/tmp/x';
+  t.is(recordPath(1000), '/tmp/x/1000.json');
 });
