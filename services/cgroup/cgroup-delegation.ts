@@ -12,15 +12,17 @@
  *    Only the directory, cgroup.procs and tasks are the user's: the delegated directory's own
  *    limits stay root's. Run setup from a cgroup that lasts (a boot unit, not a login scope that
  *    is removed at logout); a second run keeps the recorded directories.
- *  - v2: one directory `<cgroup2 root>/nestbox-user-<uid>` (the root cgroup is the only one that
- *    may hold processes and still enable controllers for its children), its controllers enabled
- *    in the root's subtree_control, and the directory plus its cgroup.procs, cgroup.subtree_control
- *    and cgroup.threads chowned to the user (the kernel's "Delegation" rules). On v2 moving a
- *    process needs write access to cgroup.procs of the common ancestor of source and destination,
- *    so a user cannot move in from outside: the user's nestbox must be started inside the subtree
- *    (by root: `echo PID > <dir>/cgroup.procs`, or a unit placed there). A service that runs
- *    inside it uses it as its own cgroup (it is writable); the record only explains the refusal
- *    to a service that runs outside.
+ *  - v2: one directory S = `<cgroup2 root>/nestbox-user-<uid>` (the root cgroup is the only one
+ *    that may hold processes and still enable controllers for its children), its controllers
+ *    enabled in the root's subtree_control and in its own, S plus its cgroup.procs,
+ *    cgroup.subtree_control and cgroup.threads chowned to the user (the kernel's "Delegation"
+ *    rules), and the leaf S/service, also the user's. Moving a process needs write access to
+ *    cgroup.procs of the common ancestor of source and destination, so a user cannot move in from
+ *    outside: root starts the user's nestbox in S/service (`echo PID > S/service/cgroup.procs`, or
+ *    a unit placed there). S/service stays a leaf (S itself, having controllers enabled for its
+ *    children, may hold no process: "no internal processes"), so it can be entered again at every
+ *    start. A service that runs within S makes its containers' cgroups in S/nestbox/<id>; the
+ *    common ancestor S is the user's, so its runtime may move them there.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,6 +56,11 @@ export function recordPath(uid: number): string {
 /** The directory name setup makes for a user in each hierarchy. */
 export function delegatedDirName(uid: number): string {
   return `nestbox-user-${uid}`;
+}
+
+/** v2: the leaf of a delegated subtree root the user's nestbox is started in. */
+export function v2EntryLeaf(subtreeRoot: string): string {
+  return join(subtreeRoot, 'service');
 }
 
 /** Validates a record's text; undefined when it is not one for `uid`. */

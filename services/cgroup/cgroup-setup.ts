@@ -15,7 +15,7 @@ import { V1_USED } from './cgroup-v1.js';
 import { V2_WANTED } from './cgroup-v2.js';
 import { pidsIn } from './cgroup-dir.js';
 import {
-  DELEGATION_RECORD_DIR, type DelegationRecord, delegatedDirName, delegationRecordDir, parseDelegationRecord, recordPath,
+  DELEGATION_RECORD_DIR, type DelegationRecord, delegatedDirName, delegationRecordDir, parseDelegationRecord, recordPath, v2EntryLeaf,
 } from './cgroup-delegation.js';
 
 export interface DelegatedUser {
@@ -89,13 +89,20 @@ export function setupDelegation(host: CgroupHost, user: DelegatedUser): string[]
     }
     // the kernel's cgroup-v2 "Delegation": the directory and these three files go to the delegatee
     lines.push(delegateDir(record.v2, ['cgroup.procs', 'cgroup.subtree_control', 'cgroup.threads'], user));
-    const missing = V2_WANTED.filter((c) => !words(join(record.v2!, 'cgroup.controllers')).includes(c));
+    // enabled while the subtree root holds no process (it never will: the services run in the leaf)
+    const has = words(join(record.v2, 'cgroup.controllers'));
+    const handed = words(join(record.v2, 'cgroup.subtree_control'));
+    for (const c of V2_WANTED.filter((x) => has.includes(x) && !handed.includes(x))) {
+      try { writeFileSync(join(record.v2, 'cgroup.subtree_control'), `+${c}`); } catch (err) { fail(`enable +${c} in`, join(record.v2, 'cgroup.subtree_control'), err); }
+    }
+    lines.push(delegateDir(v2EntryLeaf(record.v2), ['cgroup.procs', 'cgroup.threads'], user));
+    const missing = V2_WANTED.filter((c) => !has.includes(c));
     if (missing.length) lines.push(`note: the ${missing.join(', ')} controller(s) are not available in ${record.v2}; limits on them will be refused`);
   }
   mkdirSync(delegationRecordDir(), { recursive: true, mode: 0o755 });
   writeJsonAtomic(recordPath(user.uid), record, { mode: 0o644 });
   lines.push(`wrote ${recordPath(user.uid)}`);
-  if (record.v2) lines.push(`start ${user.name}'s nestbox inside ${record.v2} (as root: echo PID > ${record.v2}/cgroup.procs); a running one picks this up after "nestbox system stop"`);
+  if (record.v2) lines.push(`start ${user.name}'s nestbox inside ${v2EntryLeaf(record.v2)} (as root: echo PID > ${v2EntryLeaf(record.v2)}/cgroup.procs); a running one must be stopped first ("nestbox system stop")`);
   else lines.push(`a nestbox ${user.name} already runs picks this up after "nestbox system stop"`);
   return lines;
 }

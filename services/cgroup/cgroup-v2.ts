@@ -3,11 +3,13 @@
  * subtree_control. The own cgroup must allow that (a delegated subtree whose processes live in a
  * leaf); when it does not, the probe reports why and limits are refused.
  *
- * Rootless in a delegated cgroup (systemd's user delegation, or the subtree root made by
- * `nestbox system setup-cgroups`) whose subtree_control lacks a controller it has: the kernel's
- * "no internal processes" rule lets a non-root cgroup enable controllers for its children only
- * while it holds no process, so its processes (nestbox's services, and whatever else the user runs there) are first moved into the
- * leaf nestbox/service, then the controllers are enabled (as crun and podman do). As root the own
+ * Rootless in a delegated cgroup (systemd's user delegation) whose subtree_control lacks a
+ * controller it has: the kernel's "no internal processes" rule lets a non-root cgroup enable
+ * controllers for its children only while it holds no process, so its processes (nestbox's
+ * services, and whatever else the user runs there) are first moved into the leaf
+ * nestbox/service, then the controllers are enabled (as crun and podman do). With the subtree
+ * root made by `nestbox system setup-cgroups` the services run in its leaf `service` and the
+ * base is the subtree root, whose controllers setup enabled: nothing moves. As root the own
  * cgroup is somebody else's (a login scope, a unit) and is never changed.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -29,8 +31,14 @@ export class CgroupV2Manager implements CgroupManager {
   readonly driver = 'v2' as const;
   private readonly parent: string;
 
-  constructor(private readonly host: CgroupHost, private readonly delegated = (process.getuid?.() ?? 0) !== 0) {
-    this.parent = join(host.v2!.ownDir, 'nestbox');
+  private readonly delegated: boolean;
+  /** the cgroup nestbox/ is made in: the own one, or the subtree root delegated by setup-cgroups */
+  private readonly base: string;
+
+  constructor(private readonly host: CgroupHost, opts: { delegated?: boolean; base?: string } = {}) {
+    this.delegated = opts.delegated ?? (process.getuid?.() ?? 0) !== 0;
+    this.base = opts.base ?? host.v2!.ownDir;
+    this.parent = join(this.base, 'nestbox');
   }
 
   describe(): CgroupProbe {
@@ -74,11 +82,11 @@ export class CgroupV2Manager implements CgroupManager {
   }
 
   /**
-   * Enables in the (delegated) own cgroup's subtree_control the wanted controllers it has,
+   * Enables in the (delegated) base cgroup's subtree_control the wanted controllers it has,
    * moving its processes into nestbox/service first when the kernel asks for it (EBUSY).
    */
   private handDown(): void {
-    const own = this.host.v2!.ownDir;
+    const own = this.base;
     const has = words(join(own, 'cgroup.controllers'));
     const enabled = words(join(own, 'cgroup.subtree_control'));
     for (const c of WANTED.filter((x) => has.includes(x) && !enabled.includes(x))) {
@@ -108,7 +116,7 @@ export class CgroupV2Manager implements CgroupManager {
     try {
       // delegated: what the own cgroup has and create() hands down; else what it already hands down
       const file = this.delegated ? 'cgroup.controllers' : 'cgroup.subtree_control';
-      return readFileSync(join(this.host.v2!.ownDir, file), 'utf8').trim().split(/\s+/).filter((c) => WANTED.includes(c));
+      return readFileSync(join(this.base, file), 'utf8').trim().split(/\s+/).filter((c) => WANTED.includes(c));
     } catch {
       return [];
     }

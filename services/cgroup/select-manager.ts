@@ -12,7 +12,7 @@ import type { CgroupManager } from './cgroup-manager.js';
 import { CgroupV1Manager } from './cgroup-v1.js';
 import { CgroupV2Manager } from './cgroup-v2.js';
 import { NoCgroupManager } from './cgroup-none.js';
-import { type DelegationRecord, delegatedV1Host, isWithin, readDelegationRecord } from './cgroup-delegation.js';
+import { type DelegationRecord, delegatedV1Host, isWithin, readDelegationRecord, v2EntryLeaf } from './cgroup-delegation.js';
 
 /** The controllers a limit needs; a hierarchy holding one of them must be usable. */
 const LIMITED = ['memory', 'pids', 'cpu'];
@@ -40,10 +40,11 @@ export function selectCgroupManager(
   if (host.layout === 'none') return new NoCgroupManager(host, 'no cgroup file system is mounted');
   if (host.layout === 'unified') {
     const own = host.v2!.ownDir;
+    if (record?.v2 && isWithin(own, record.v2)) return new CgroupV2Manager(host, { base: record.v2 });
     if (mayCreateUnder(own)) return new CgroupV2Manager(host);
-    if (record?.v2 && !isWithin(own, record.v2)) {
+    if (record?.v2) {
       return new NoCgroupManager(host, `this nestbox runs in ${own}, outside the cgroup subtree ${record.v2} delegated to uid ${uid}; `
-        + `stop it ("nestbox system stop") and start it inside that subtree (as root: echo PID > ${record.v2}/cgroup.procs)`);
+        + `stop it ("nestbox system stop") and start it inside that subtree (as root: echo PID > ${v2EntryLeaf(record.v2)}/cgroup.procs)`);
     }
     return new NoCgroupManager(host, `uid ${uid} may not create cgroups under ${own} (no delegation); ${fix}`);
   }

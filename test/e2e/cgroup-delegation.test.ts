@@ -5,8 +5,8 @@
  * limit set; after --undo the limit is refused again and nothing is left behind.
  *
  * On a v2 host the user's nestbox must run inside the delegated subtree (the kernel checks the
- * common ancestor's cgroup.procs on a move): root starts its services there. That path runs only
- * in the kernel matrix's v2 guests.
+ * common ancestor's cgroup.procs on a move): root starts its services in the subtree's leaf
+ * `service`. That path runs only in the kernel matrix's v2 guests.
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
@@ -89,6 +89,10 @@ serial('delegation for the test user: refused before, limits inside after, refus
   const made = JSON.parse(readFileSync(record(uid), 'utf8')) as { v1: Record<string, string>; v2?: string };
   madeDirs = [...Object.values(made.v1), ...(made.v2 ? [made.v2] : [])];
   t.true(madeDirs.length > 0);
+  if (made.v2) {
+    t.regex(setup.stdout, new RegExp(`^made ${made.v2}/service \\(owner ${TEST_USER}\\)$`, 'm'));
+    for (const f of ['', 'cgroup.procs']) t.is(statSync(join(made.v2, 'service', f)).uid, uid, `service/${f}`);
+  }
   for (const dir of madeDirs) {
     t.regex(setup.stdout, new RegExp(`^made ${dir} \\(owner ${TEST_USER}\\)$`, 'm'));
     t.is(statSync(dir).uid, uid, dir);
@@ -107,7 +111,7 @@ serial('delegation for the test user: refused before, limits inside after, refus
     // everything of the user's nestbox restarts inside the subtree, the keeper too
     const keeper = nb.keeper();
     if (keeper) process.kill(keeper.pid, 'SIGKILL');
-    t.is((await cliInside(nb, made.v2, ['system', 'info'])).code, 0);
+    t.is((await cliInside(nb, join(made.v2, 'service'), ['system', 'info'])).code, 0);
   }
   const run = await nb.cli(['run', '-d', '-m', '64m', '--pids-limit', '20', '--cpus', '0.5', 'busybox', 'sleep', '60']);
   t.is(run.code, 0, run.stderr);

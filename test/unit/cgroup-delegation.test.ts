@@ -83,7 +83,7 @@ test('selection on v2: a service outside the delegated subtree is told to start 
   const host = parseCgroupHost('40 25 0:26 / /nonexistent-cgroup2 rw - cgroup2 cgroup2 rw', '0::/user.slice/session-1.scope\n');
   const outside = selectCgroupManager(host, 1000, { user: 'alice', uid: 1000, v1: {}, v2: '/nonexistent-cgroup2/nestbox-user-1000' });
   t.is(outside.driver, 'none');
-  t.regex(outside.describe().unavailable!, /runs in \/nonexistent-cgroup2\/user.slice\/session-1.scope, outside the cgroup subtree \/nonexistent-cgroup2\/nestbox-user-1000 delegated to uid 1000; .*echo PID > \/nonexistent-cgroup2\/nestbox-user-1000\/cgroup.procs/);
+  t.regex(outside.describe().unavailable!, /runs in \/nonexistent-cgroup2\/user.slice\/session-1.scope, outside the cgroup subtree \/nonexistent-cgroup2\/nestbox-user-1000 delegated to uid 1000; .*echo PID > \/nonexistent-cgroup2\/nestbox-user-1000\/service\/cgroup.procs/);
   t.regex(selectCgroupManager(host, 1000, undefined).describe().unavailable!, /no delegation\); ask root to run "nestbox system setup-cgroups --user /);
 });
 
