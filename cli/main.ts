@@ -27,6 +27,7 @@ Commands:
   save [-o FILE] IMAGE...                  Write images as a docker archive (stdout without -o)
   system info|stop                         Show or stop the services
   system df [-v]                           Show disk usage
+  system setup-cgroups --user NAME [--undo] As root: delegate cgroups to NAME (limits when rootless)
 `;
 
 async function main(argv: string[]): Promise<number> {

@@ -138,3 +138,8 @@ function makeCpusetCgroup(ownDir: string, dir: string): void {
   makeCgroup(dir);
   writeKnob(dir, 'cpuset.mems', readText(parent, 'cpuset.mems')?.trim() ?? '');
 }
+/**
+ * the hierarchies setup-cgroups delegates: not cpuset, whose dirs would need cpus/mems copied down
+ * at setup (a rootless --cpuset-cpus on v1 is refused as not delegated)
+ */
+export const V1_USED: readonly string[] = USED.filter((c) => c !== 'cpuset');

@@ -1,9 +1,18 @@
 /**
- * cgroup v2 driver (Documentation/admin-guide/cgroup-v2.rst): <own cgroup>/nestbox/<id> with the
- * controllers enabled in nestbox's subtree_control. The own cgroup must allow that (a delegated
- * subtree whose processes live in a leaf); when it does not, limits are refused with the reason.
+ * cgroup v2 driver (Documentation/admin-guide/cgroup-v2.rst): <own cgroup>/nestbox/<id> with the controllers enabled in nestbox's
+ * subtree_control. The own cgroup must allow that (a delegated subtree whose processes live in a
+ * leaf); when it does not, the probe reports why and limits are refused.
+ *
+ * Rootless in a delegated cgroup (systemd's user delegation) whose subtree_control lacks a
+ * controller it has: the kernel's "no internal processes" rule lets a non-root cgroup enable
+ * controllers for its children only while it holds no process, so its processes (nestbox's
+ * services, and whatever else the user runs there) are first moved into the leaf
+ * nestbox/service, then the controllers are enabled (as crun and podman do). With the subtree
+ * root made by `nestbox system setup-cgroups` the services run in its leaf `service` and the
+ * base is the subtree root, whose controllers setup enabled: nothing moves. As root the own
+ * cgroup is somebody else's (a login scope, a unit) and is never changed.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestboxError } from '../../lib/errors.js';
 import type { CgroupPlacement, CgroupProbe, CgroupStats } from '../../lib/contracts/types.js';
@@ -11,21 +20,31 @@ import type { CgroupHost } from './cgroup-probe.js';
 import type { CgroupManager } from './cgroup-manager.js';
 import { checkCpusAvailable, checkCpusWithin, checkLimits, v2Writes, type ResourceLimits } from './cgroup-limits.js';
 import { hostCpu, hostMemory, parseFlatKeyed, parseLimit, readText } from './cgroup-stats.js';
-import { emptyContainerCgroups, makeCgroup, removeCgroup, removeIfEmpty, untilKnobReads, writeKnob } from './cgroup-dir.js';
+import { emptyContainerCgroups, makeCgroup, pidsIn, removeCgroup, removeIfEmpty, untilKnobReads, writeKnob } from './cgroup-dir.js';
 
 const WANTED = ['cpuset', 'cpu', 'memory', 'pids'];
+/** the controllers a container's limits need (setup-cgroups hands these down on v2) */
+export const V2_WANTED: readonly string[] = WANTED;
+/** the leaf the own cgroup's processes move to when controllers must be enabled below it */
+export const SERVICE_LEAF = 'service';
 
 export class CgroupV2Manager implements CgroupManager {
   readonly driver = 'v2' as const;
   private readonly parent: string;
 
-  constructor(private readonly host: CgroupHost) {
-    this.parent = join(host.v2!.ownDir, 'nestbox');
+  private readonly delegated: boolean;
+  /** the cgroup nestbox/ is made in: the own one, or the subtree root delegated by setup-cgroups */
+  private readonly base: string;
+
+  constructor(private readonly host: CgroupHost, opts: { delegated?: boolean; base?: string } = {}) {
+    this.delegated = opts.delegated ?? (process.getuid?.() ?? 0) !== 0;
+    this.base = opts.base ?? host.v2!.ownDir;
+    this.parent = join(this.base, 'nestbox');
   }
 
   describe(): CgroupProbe {
     const controllers: Record<string, string> = {};
-    for (const c of words(readText(this.host.v2!.ownDir, 'cgroup.subtree_control')).filter((x) => WANTED.includes(x))) controllers[c] = this.parent;
+    for (const c of this.available()) controllers[c] = this.parent;
     return { layout: this.host.layout, driver: 'v2', controllers };
   }
 
@@ -33,6 +52,7 @@ export class CgroupV2Manager implements CgroupManager {
     checkLimits(limits);
     if (limits.cpus !== undefined) checkCpusWithin(limits.cpus, hostCpu().onlineCpus);
     makeCgroup(this.parent);
+    if (this.delegated) this.handDown();
     const enabled = this.enable();
     const dir = join(this.parent, containerId);
     makeCgroup(dir);
@@ -104,6 +124,47 @@ export class CgroupV2Manager implements CgroupManager {
   }
 
   /**
+   * Enables in the (delegated) base cgroup's subtree_control the wanted controllers it has,
+   * moving its processes into nestbox/service first when the kernel asks for it (EBUSY).
+   */
+  private handDown(): void {
+    const own = this.base;
+    const has = wordsIn(join(own, 'cgroup.controllers'));
+    const enabled = wordsIn(join(own, 'cgroup.subtree_control'));
+    for (const c of WANTED.filter((x) => has.includes(x) && !enabled.includes(x))) {
+      try {
+        writeFileSync(join(own, 'cgroup.subtree_control'), `+${c}`);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EBUSY') continue; // reported when a limit needs it
+        this.moveOwnProcessesToLeaf(own);
+        try { writeFileSync(join(own, 'cgroup.subtree_control'), `+${c}`); } catch { /* reported when needed */ }
+      }
+    }
+  }
+
+  private moveOwnProcessesToLeaf(own: string): void {
+    const leaf = join(this.parent, SERVICE_LEAF);
+    makeCgroup(leaf);
+    for (const pid of pidsIn(own)) {
+      try {
+        writeFileSync(join(leaf, 'cgroup.procs'), String(pid));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw new NestboxError('FAILED_PRECONDITION', `cannot move process ${pid} from ${own} into ${leaf}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private available(): string[] {
+    try {
+      // delegated: what the own cgroup has and create() hands down; else what it already hands down
+      const file = this.delegated ? 'cgroup.controllers' : 'cgroup.subtree_control';
+      return readFileSync(join(this.base, file), 'utf8').trim().split(/\s+/).filter((c) => WANTED.includes(c));
+    } catch {
+      return [];
+    }
+  }
+
+  /**
    * Enables in nestbox/ (our own cgroup) what it received from the cgroup we run in; that
    * cgroup's own subtree_control is an existing setting and is never changed.
    */
@@ -121,4 +182,12 @@ export class CgroupV2Manager implements CgroupManager {
 
 function words(text: string | undefined): string[] {
   return (text ?? '').trim().split(/\s+/).filter(Boolean);
+}
+
+function wordsIn(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return [];
+  }
 }
