@@ -9,8 +9,11 @@ const USAGE = `Usage: nestbox COMMAND
 
 Commands:
   run [OPTIONS] IMAGE [COMMAND] [ARG...]   Run a command in a new container
+                                           (limits: -m, --memory-swap, --cpus, --cpu-shares, --cpuset-cpus, --pids-limit)
   exec [OPTIONS] CONTAINER COMMAND [ARG...]  Run a command in a running container (-i, -t, -d, -e, -w, -u)
   ps [-a] [-q] [--format json]             List containers
+  stats [--no-stream] [--format json] [CONTAINER...]  Show containers' CPU, memory and pids use
+  inspect CONTAINER...                     Show containers' records as JSON (State.OOMKilled, ExitCode)
   stop [-t SECONDS] CONTAINER...           Stop running containers (SIGTERM, then SIGKILL)
   rm [-f] [-v] CONTAINER...                Remove containers (-v: and their named volumes)
   export [-o FILE] CONTAINER               Write a container's file system as a tar (stdout without -o)
@@ -24,6 +27,7 @@ Commands:
   save [-o FILE] IMAGE...                  Write images as a docker archive (stdout without -o)
   system info|stop                         Show or stop the services
   system df [-v]                           Show disk usage
+  system setup-cgroups --user NAME [--undo] As root: delegate cgroups to NAME (limits when rootless)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -32,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
     case 'run': return (await import('./commands/run.js')).runCommand(rest);
     case 'exec': return (await import('./commands/exec.js')).execCommand(rest);
     case 'ps': return (await import('./commands/ps.js')).psCommand(rest);
+    case 'stats': return (await import('./commands/stats.js')).statsCommand(rest);
+    case 'inspect': return (await import('./commands/inspect.js')).inspectCommand(rest);
     case 'stop': return (await import('./commands/stop.js')).stopCommand(rest);
     case 'export': return (await import('./commands/export.js')).exportCommand(rest);
     case 'commit': return (await import('./commands/commit.js')).commitCommand(rest);

@@ -10,6 +10,7 @@ import { PROCESS_SPECS, processOptions } from '../process-options.js';
 import { checkDistinctDestinations, parseVolumeFlag } from '../../lib/volume-spec.js';
 import { realpathSync, statSync } from 'node:fs';
 import { pullSettings, showingPulls } from './pull.js';
+import { checkLimits, type ResourceLimits } from '../../lib/resource-limits.js';
 
 const SPECS: OptionSpec[] = [
   ...PROCESS_SPECS,
@@ -22,6 +23,9 @@ const SPECS: OptionSpec[] = [
   { name: 'memory', short: 'm', takesValue: true },
   { name: 'cpus', takesValue: true },
   { name: 'pids-limit', takesValue: true },
+  { name: 'memory-swap', takesValue: true },
+  { name: 'cpu-shares', short: 'c', takesValue: true },
+  { name: 'cpuset-cpus', takesValue: true },
   { name: 'init', takesValue: false },
   /** docker's --pull missing|always|never: whether an image is pulled before the run */
   { name: 'pull', takesValue: true },
@@ -42,10 +46,18 @@ export function buildRunRequest(argv: string[]): Record<string, unknown> {
   const [image, ...command] = positionals;
   if (!image) throw new NestboxError('INVALID_ARGUMENT', '"nestbox run" requires at least 1 argument: IMAGE [COMMAND] [ARG...]');
   const one = (n: string) => options.get(n)?.at(-1);
-  const limits: Record<string, number> = {};
+  const limits: ResourceLimits = {};
   if (one('memory') !== undefined) limits.memory = parseSize(one('memory')!, '--memory');
+  if (one('memory-swap') !== undefined) limits.memorySwap = one('memory-swap') === '-1' ? -1 : parseSize(one('memory-swap')!, '--memory-swap');
   if (one('cpus') !== undefined) limits.cpus = parseNumber(one('cpus')!, '--cpus', false);
-  if (one('pids-limit') !== undefined) limits.pidsLimit = parseNumber(one('pids-limit')!, '--pids-limit', true);
+  if (one('cpu-shares') !== undefined) limits.cpuShares = parseNumber(one('cpu-shares')!, '--cpu-shares', true);
+  if (one('cpuset-cpus') !== undefined) limits.cpusetCpus = one('cpuset-cpus')!;
+  if (one('pids-limit') !== undefined) {
+    const pids = parseNumber(one('pids-limit')!, '--pids-limit', true);
+    // docker's: 0 and -1 mean no limit (a new cgroup's pids.max is already "max")
+    if (pids !== 0 && pids !== -1) limits.pidsLimit = pids;
+  }
+  checkLimits(limits);
   const pull = one('pull') ?? 'missing';
   if (!['missing', 'always', 'never'].includes(pull)) throw new NestboxError('INVALID_ARGUMENT', `invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
   const volumes = (options.get('volume') ?? []).map(parseVolumeFlag);

@@ -1,4 +1,4 @@
-/** `nestbox system info|df|stop` */
+/** `nestbox system info|df|stop|setup-cgroups` */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SYSTEM } from '../../lib/contracts/patterns.js';
@@ -9,6 +9,7 @@ import { clientFor, ensureServices } from '../services.js';
 export async function systemCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'df') return (await import('./system-df.js')).systemDfCommand(rest);
+  if (sub === 'setup-cgroups') return (await import('./system-setup-cgroups.js')).setupCgroupsCommand(rest);
   if (rest.length) throw new NestboxError('INVALID_ARGUMENT', `"nestbox system ${sub}" accepts no arguments`);
   if (sub === 'info') {
     await ensureServices();
@@ -34,7 +35,7 @@ export async function systemCommand(argv: string[]): Promise<number> {
     if (pid) await waitForExit(pid);
     return 0;
   }
-  throw new NestboxError('INVALID_ARGUMENT', `unknown command: "nestbox system ${sub ?? ''}" (use info, df or stop)`);
+  throw new NestboxError('INVALID_ARGUMENT', `unknown command: "nestbox system ${sub ?? ''}" (use info, df, stop or setup-cgroups)`);
 }
 
 function supervisorPid(): number | undefined {

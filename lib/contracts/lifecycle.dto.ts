@@ -130,3 +130,13 @@ export class ImageRemoveRequestDto {
   @IsString() @MaxLength(256) image: string;
   @IsBoolean() force: boolean;
 }
+
+/** `stats`: containers by name or id (prefix); none means every running one */
+export class StatsRequestDto {
+  @IsArray() @IsString({ each: true }) @MaxLength(128, { each: true }) containers: string[];
+}
+
+/** `inspect`: one container by name or id (prefix) */
+export class InspectRequestDto {
+  @IsString() @MaxLength(128) container: string;
+}

@@ -65,6 +65,10 @@ export const CGROUP = {
   probe: 'cgroup.probe',
   create: 'cgroup.create',
   destroy: 'cgroup.destroy',
+  /** one sample of a container's counters (CgroupStats) */
+  stats: 'cgroup.stats',
+  freeze: 'cgroup.freeze',
+  thaw: 'cgroup.thaw',
 } as const;
 
 export const LIFECYCLE = {
@@ -86,4 +90,8 @@ export const LIFECYCLE = {
   imageRemove: 'lifecycle.image.remove',
   /** system df */
   diskUsage: 'lifecycle.df',
+  /** `nestbox stats`: a counter sample of running containers (CPU % is the caller's, from two) */
+  stats: 'lifecycle.stats',
+  /** `nestbox inspect`: a container's record, docker-shaped */
+  inspect: 'lifecycle.inspect',
 } as const;

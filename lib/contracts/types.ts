@@ -84,6 +84,20 @@ export interface CgroupProbe {
   unavailable?: string;
 }
 
+/** One sample of a container's cgroup counters (cgroup.stats); CPU % needs two (cgroup-stats.ts). */
+export interface CgroupStats {
+  /** bytes in use, inactive file cache excluded as docker counts it */
+  memoryUsage: number;
+  /** bytes; the host's memory when the container has no limit */
+  memoryLimit: number;
+  /** CPU time the container used so far (v1 cpuacct.usage, v2 cpu.stat usage_usec) */
+  cpuUsageNs: number;
+  /** the host's CPU time so far (/proc/stat), docker's system_cpu_usage */
+  systemCpuNs: number;
+  onlineCpus: number;
+  pids: number;
+}
+
 /** One piece of a streamed run: output, then exactly one `exit`. */
 export type RunChunk =
   | { stream: 'stdout' | 'stderr'; data: string /* base64 */ }

@@ -82,3 +82,14 @@ export function emptyContainerCgroups(parent: string): string[] {
   }
   return names.filter((n) => pidsIn(join(parent, n)).length === 0 && existsSync(join(parent, n, 'cgroup.procs')) && !isFresh(join(parent, n)));
 }
+
+/** Waits (up to 2 s) until a state knob reads `want` (v1 freezer.state, v2 cgroup.events frozen). */
+export async function untilKnobReads(dir: string, file: string, want: string | RegExp): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    let text = '';
+    try { text = readFileSync(join(dir, file), 'utf8').trim(); } catch { /* gone */ }
+    if (typeof want === 'string' ? text === want : want.test(text)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new NestboxError('INTERNAL', `${join(dir, file)} did not become ${String(want)} within 2 s`);
+}

@@ -3,9 +3,10 @@
  * a limit is refused with the reason and the fix (podman rootless on v1 ignores limits; we don't).
  */
 import { NestboxError } from '../../lib/errors.js';
-import type { CgroupPlacement, CgroupProbe } from '../../lib/contracts/types.js';
+import type { CgroupPlacement, CgroupProbe, CgroupStats } from '../../lib/contracts/types.js';
 import type { CgroupHost } from './cgroup-probe.js';
-import { requestedLimits, type CgroupManager, type ResourceLimits } from './cgroup-manager.js';
+import type { CgroupManager } from './cgroup-manager.js';
+import { checkLimits, requestedLimits, type ResourceLimits } from './cgroup-limits.js';
 
 export class NoCgroupManager implements CgroupManager {
   readonly driver = 'none' as const;
@@ -17,9 +18,24 @@ export class NoCgroupManager implements CgroupManager {
   }
 
   create(_containerId: string, limits: ResourceLimits): CgroupPlacement {
+    checkLimits(limits);
     const flags = requestedLimits(limits);
     if (flags.length) throw new NestboxError('FAILED_PRECONDITION', `cannot enforce ${flags.join(', ')}: ${this.reason}`);
     return { driver: 'none', paths: [] };
+  }
+
+  addProcess(): void {}
+
+  stats(): CgroupStats {
+    throw new NestboxError('FAILED_PRECONDITION', `no container statistics: ${this.reason}`);
+  }
+
+  async freeze(): Promise<void> {
+    throw new NestboxError('FAILED_PRECONDITION', `cannot freeze: ${this.reason}`);
+  }
+
+  async thaw(): Promise<void> {
+    throw new NestboxError('FAILED_PRECONDITION', `cannot thaw: ${this.reason}`);
   }
 
   async destroy(): Promise<void> {}

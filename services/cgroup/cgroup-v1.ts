@@ -2,16 +2,19 @@
  * cgroup v1 driver: one directory per hierarchy under <own cgroup>/nestbox/<id>. On hybrid hosts
  * (like this one) controllers are taken from the v1 mounts; the v2 mount there holds none.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestboxError } from '../../lib/errors.js';
-import type { CgroupPlacement, CgroupProbe } from '../../lib/contracts/types.js';
+import type { CgroupPlacement, CgroupProbe, CgroupStats } from '../../lib/contracts/types.js';
 import type { CgroupHost, MountedHierarchy } from './cgroup-probe.js';
-import { type CgroupManager, type ResourceLimits } from './cgroup-manager.js';
-import { emptyContainerCgroups, makeCgroup, removeCgroup, removeIfEmpty, writeKnob } from './cgroup-dir.js';
+import type { CgroupManager } from './cgroup-manager.js';
+import { checkCpusAvailable, checkCpusWithin, checkLimits, v1Writes, type ResourceLimits } from './cgroup-limits.js';
+import { hostCpu, hostMemory, parseFlatKeyed, parseLimit, readText } from './cgroup-stats.js';
+import { emptyContainerCgroups, makeCgroup, pidsIn, removeCgroup, removeIfEmpty, untilKnobReads, writeKnob } from './cgroup-dir.js';
 
-/** What a container gets a cgroup in; cpuset needs cpus/mems copied down, so only when asked. */
-const USED = ['memory', 'pids', 'cpu', 'cpuacct', 'freezer'];
-const CFS_PERIOD_US = 100_000;
+const USED = ['memory', 'pids', 'cpu', 'cpuacct', 'freezer', 'cpuset'];
+/** A new v1 cpuset cgroup starts with no CPUs and no memory nodes: it gets a container only when asked. */
+const ON_REQUEST = 'cpuset';
 
 export class CgroupV1Manager implements CgroupManager {
   readonly driver = 'v1' as const;
@@ -28,32 +31,74 @@ export class CgroupV1Manager implements CgroupManager {
   }
 
   create(containerId: string, limits: ResourceLimits): CgroupPlacement {
-    const dirs = new Map<string, string>();
-    for (const h of this.hierarchies) {
-      const dir = join(h.ownDir, 'nestbox', containerId);
-      makeCgroup(dir);
-      for (const c of h.controllers) dirs.set(c, dir);
+    checkLimits(limits);
+    if (limits.cpus !== undefined) checkCpusWithin(limits.cpus, hostCpu().onlineCpus);
+    const memory = this.hierarchy('memory');
+    const writes = v1Writes(limits, { memsw: !!memory && existsSync(join(memory.ownDir, 'memory.memsw.limit_in_bytes')) });
+    for (const w of writes) {
+      if (!this.hierarchy(w.controller)) throw new NestboxError('FAILED_PRECONDITION', `cannot enforce ${w.flag}: the cgroup v1 ${w.controller} controller is not mounted on this host`);
     }
+    if (limits.cpusetCpus !== undefined) {
+      const own = this.hierarchy('cpuset')!.ownDir;
+      checkCpusAvailable(limits.cpusetCpus, readText(own, 'cpuset.effective_cpus') ?? readText(own, 'cpuset.cpus') ?? '');
+    }
+    const dirs: string[] = [];
     try {
-      if (limits.memory !== undefined) writeKnob(this.need(dirs, 'memory', '--memory'), 'memory.limit_in_bytes', String(limits.memory));
-      if (limits.pidsLimit !== undefined) writeKnob(this.need(dirs, 'pids', '--pids-limit'), 'pids.max', String(limits.pidsLimit));
-      if (limits.cpus !== undefined) {
-        const cpu = this.need(dirs, 'cpu', '--cpus');
-        writeKnob(cpu, 'cpu.cfs_period_us', String(CFS_PERIOD_US));
-        writeKnob(cpu, 'cpu.cfs_quota_us', String(Math.round(limits.cpus * CFS_PERIOD_US)));
+      for (const h of this.hierarchies) {
+        if (h.controllers.includes(ON_REQUEST) && limits.cpusetCpus === undefined) continue;
+        const dir = this.dirOf(h, containerId);
+        if (h.controllers.includes('cpuset')) makeCpusetCgroup(h.ownDir, dir);
+        else makeCgroup(dir);
+        dirs.push(dir);
       }
+      for (const w of writes) writeKnob(this.dirOf(this.hierarchy(w.controller)!, containerId), w.file, w.value);
     } catch (err) {
-      void this.destroy(containerId);
+      // the refusal is the error to report; a failed removal is retried at the next start
+      this.destroy(containerId).catch(() => undefined);
       throw err;
     }
-    return { driver: 'v1', paths: [...new Set(dirs.values())] };
+    return { driver: 'v1', paths: dirs };
+  }
+
+  addProcess(containerId: string, pid: number): void {
+    for (const h of this.hierarchies) {
+      const dir = this.dirOf(h, containerId);
+      if (existsSync(dir)) writeKnob(dir, 'cgroup.procs', String(pid));
+    }
+  }
+
+  stats(containerId: string): CgroupStats {
+    const dir = (c: string) => {
+      const h = this.hierarchy(c);
+      return h ? this.dirOf(h, containerId) : undefined;
+    };
+    const mem = dir('memory');
+    const usage = mem ? readText(mem, 'memory.usage_in_bytes') : undefined;
+    if (mem === undefined || usage === undefined) throw new NestboxError('NOT_FOUND', `container ${containerId.slice(0, 12)} has no memory cgroup (is it running?)`);
+    const memStat = parseFlatKeyed(readText(mem, 'memory.stat') ?? '');
+    const cpuacct = dir('cpuacct');
+    const pids = dir('pids');
+    return {
+      memoryUsage: Math.max(0, Number(usage.trim()) - (memStat.total_inactive_file ?? 0)),
+      memoryLimit: parseLimit(readText(mem, 'memory.limit_in_bytes') ?? '') ?? hostMemory(),
+      cpuUsageNs: Number((cpuacct && readText(cpuacct, 'cpuacct.usage')?.trim()) || 0),
+      ...hostCpu(),
+      pids: Number((pids && readText(pids, 'pids.current')?.trim()) || (pids ? pidsIn(pids).length : 0)),
+    };
+  }
+
+  async freeze(containerId: string): Promise<void> {
+    await this.setFreezer(containerId, 'FROZEN');
+  }
+
+  async thaw(containerId: string): Promise<void> {
+    await this.setFreezer(containerId, 'THAWED');
   }
 
   async destroy(containerId: string): Promise<void> {
     for (const h of this.hierarchies) {
-      const parent = join(h.ownDir, 'nestbox');
-      await removeCgroup(join(parent, containerId));
-      removeIfEmpty(parent);
+      await removeCgroup(this.dirOf(h, containerId));
+      removeIfEmpty(join(h.ownDir, 'nestbox'));
     }
   }
 
@@ -64,9 +109,37 @@ export class CgroupV1Manager implements CgroupManager {
     return [...ids];
   }
 
-  private need(dirs: Map<string, string>, controller: string, flag: string): string {
-    const dir = dirs.get(controller);
-    if (!dir) throw new NestboxError('FAILED_PRECONDITION', `cannot enforce ${flag}: the cgroup v1 ${controller} controller is not mounted on this host`);
-    return dir;
+  private hierarchy(controller: string): MountedHierarchy | undefined {
+    return this.hierarchies.find((h) => h.controllers.includes(controller));
+  }
+
+  private dirOf(h: MountedHierarchy, containerId: string): string {
+    return join(h.ownDir, 'nestbox', containerId);
+  }
+
+  /** FREEZING is a passing state (a task in an uninterruptible sleep): waited out. */
+  private async setFreezer(containerId: string, state: 'FROZEN' | 'THAWED'): Promise<void> {
+    const h = this.hierarchy('freezer');
+    if (!h) throw new NestboxError('FAILED_PRECONDITION', 'cannot freeze: the cgroup v1 freezer controller is not mounted on this host');
+    const dir = this.dirOf(h, containerId);
+    if (!existsSync(dir)) throw new NestboxError('NOT_FOUND', `container ${containerId.slice(0, 12)} has no freezer cgroup (is it running?)`);
+    writeKnob(dir, 'freezer.state', state);
+    await untilKnobReads(dir, 'freezer.state', state);
   }
 }
+
+/** cpuset cgroups need CPUs and memory nodes before a task may join: copied down from the parent. */
+function makeCpusetCgroup(ownDir: string, dir: string): void {
+  const parent = join(ownDir, 'nestbox');
+  makeCgroup(parent);
+  for (const knob of ['cpuset.cpus', 'cpuset.mems']) {
+    if (!readText(parent, knob)?.trim()) writeKnob(parent, knob, readText(ownDir, knob)?.trim() ?? '');
+  }
+  makeCgroup(dir);
+  writeKnob(dir, 'cpuset.mems', readText(parent, 'cpuset.mems')?.trim() ?? '');
+}
+/**
+ * the hierarchies setup-cgroups delegates: not cpuset, whose dirs would need cpus/mems copied down
+ * at setup (a rootless --cpuset-cpus on v1 is refused as not delegated)
+ */
+export const V1_USED: readonly string[] = USED.filter((c) => c !== 'cpuset');

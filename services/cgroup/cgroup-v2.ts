@@ -1,25 +1,45 @@
 /**
- * cgroup v2 driver: <own cgroup>/nestbox/<id> with the controllers enabled in nestbox's
+ * cgroup v2 driver (Documentation/admin-guide/cgroup-v2.rst): <own cgroup>/nestbox/<id> with the controllers enabled in nestbox's
  * subtree_control. The own cgroup must allow that (a delegated subtree whose processes live in a
  * leaf); when it does not, the probe reports why and limits are refused.
+ *
+ * Rootless in a delegated cgroup (systemd's user delegation) whose subtree_control lacks a
+ * controller it has: the kernel's "no internal processes" rule lets a non-root cgroup enable
+ * controllers for its children only while it holds no process, so its processes (nestbox's
+ * services, and whatever else the user runs there) are first moved into the leaf
+ * nestbox/service, then the controllers are enabled (as crun and podman do). With the subtree
+ * root made by `nestbox system setup-cgroups` the services run in its leaf `service` and the
+ * base is the subtree root, whose controllers setup enabled: nothing moves. As root the own
+ * cgroup is somebody else's (a login scope, a unit) and is never changed.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestboxError } from '../../lib/errors.js';
-import type { CgroupPlacement, CgroupProbe } from '../../lib/contracts/types.js';
+import type { CgroupPlacement, CgroupProbe, CgroupStats } from '../../lib/contracts/types.js';
 import type { CgroupHost } from './cgroup-probe.js';
-import { type CgroupManager, type ResourceLimits } from './cgroup-manager.js';
-import { emptyContainerCgroups, makeCgroup, removeCgroup, removeIfEmpty, writeKnob } from './cgroup-dir.js';
+import type { CgroupManager } from './cgroup-manager.js';
+import { checkCpusAvailable, checkCpusWithin, checkLimits, v2Writes, type ResourceLimits } from './cgroup-limits.js';
+import { hostCpu, hostMemory, parseFlatKeyed, parseLimit, readText } from './cgroup-stats.js';
+import { emptyContainerCgroups, makeCgroup, pidsIn, removeCgroup, removeIfEmpty, untilKnobReads, writeKnob } from './cgroup-dir.js';
 
-const CFS_PERIOD_US = 100_000;
-const WANTED = ['memory', 'pids', 'cpu'];
+const WANTED = ['cpuset', 'cpu', 'memory', 'pids'];
+/** the controllers a container's limits need (setup-cgroups hands these down on v2) */
+export const V2_WANTED: readonly string[] = WANTED;
+/** the leaf the own cgroup's processes move to when controllers must be enabled below it */
+export const SERVICE_LEAF = 'service';
 
 export class CgroupV2Manager implements CgroupManager {
   readonly driver = 'v2' as const;
   private readonly parent: string;
 
-  constructor(private readonly host: CgroupHost) {
-    this.parent = join(host.v2!.ownDir, 'nestbox');
+  private readonly delegated: boolean;
+  /** the cgroup nestbox/ is made in: the own one, or the subtree root delegated by setup-cgroups */
+  private readonly base: string;
+
+  constructor(private readonly host: CgroupHost, opts: { delegated?: boolean; base?: string } = {}) {
+    this.delegated = opts.delegated ?? (process.getuid?.() ?? 0) !== 0;
+    this.base = opts.base ?? host.v2!.ownDir;
+    this.parent = join(this.base, 'nestbox');
   }
 
   describe(): CgroupProbe {
@@ -29,29 +49,59 @@ export class CgroupV2Manager implements CgroupManager {
   }
 
   create(containerId: string, limits: ResourceLimits): CgroupPlacement {
+    checkLimits(limits);
+    if (limits.cpus !== undefined) checkCpusWithin(limits.cpus, hostCpu().onlineCpus);
     makeCgroup(this.parent);
+    if (this.delegated) this.handDown();
     const enabled = this.enable();
     const dir = join(this.parent, containerId);
     makeCgroup(dir);
     try {
-      const need = (c: string, flag: string) => {
-        if (!enabled.includes(c)) throw new NestboxError('FAILED_PRECONDITION', `cannot enforce ${flag}: the cgroup v2 ${c} controller is not available in ${this.parent}`);
-      };
-      if (limits.memory !== undefined) { need('memory', '--memory'); writeKnob(dir, 'memory.max', String(limits.memory)); }
-      if (limits.pidsLimit !== undefined) { need('pids', '--pids-limit'); writeKnob(dir, 'pids.max', String(limits.pidsLimit)); }
-      if (limits.cpus !== undefined) {
-        need('cpu', '--cpus');
-        writeKnob(dir, 'cpu.max', `${Math.round(limits.cpus * CFS_PERIOD_US)} ${CFS_PERIOD_US}`);
+      // memory.swap.max exists only where swap is accounted; the file appears with the memory controller
+      const writes = v2Writes(limits, { swap: existsSync(join(dir, 'memory.swap.max')) });
+      for (const w of writes) {
+        if (!enabled.includes(w.controller)) throw new NestboxError('FAILED_PRECONDITION', `cannot enforce ${w.flag}: the cgroup v2 ${w.controller} controller is not available in ${this.parent}`);
       }
+      if (limits.cpusetCpus !== undefined) checkCpusAvailable(limits.cpusetCpus, readText(this.parent, 'cpuset.cpus.effective') ?? '');
+      for (const w of writes) writeKnob(dir, w.file, w.value);
     } catch (err) {
-      void this.destroy(containerId);
+      // the refusal is the error to report; a failed removal is retried at the next start
+      this.destroy(containerId).catch(() => undefined);
       throw err;
     }
     return { driver: 'v2', paths: [dir] };
   }
 
+  addProcess(containerId: string, pid: number): void {
+    writeKnob(this.dirOf(containerId), 'cgroup.procs', String(pid));
+  }
+
+  stats(containerId: string): CgroupStats {
+    const dir = this.dirOf(containerId);
+    const current = readText(dir, 'memory.current');
+    const cpuStat = readText(dir, 'cpu.stat');
+    if (cpuStat === undefined) throw new NestboxError('NOT_FOUND', `container ${containerId.slice(0, 12)} has no cgroup (is it running?)`);
+    const memStat = parseFlatKeyed(readText(dir, 'memory.stat') ?? '');
+    return {
+      memoryUsage: Math.max(0, Number(current?.trim() ?? 0) - (memStat.inactive_file ?? 0)),
+      memoryLimit: parseLimit(readText(dir, 'memory.max') ?? '') ?? hostMemory(),
+      // cpu.stat's usage_usec is there without the cpu controller (the core accounts it)
+      cpuUsageNs: (parseFlatKeyed(cpuStat).usage_usec ?? 0) * 1000,
+      ...hostCpu(),
+      pids: Number(readText(dir, 'pids.current')?.trim() ?? 0),
+    };
+  }
+
+  async freeze(containerId: string): Promise<void> {
+    await this.setFrozen(containerId, 1);
+  }
+
+  async thaw(containerId: string): Promise<void> {
+    await this.setFrozen(containerId, 0);
+  }
+
   async destroy(containerId: string): Promise<void> {
-    await removeCgroup(join(this.parent, containerId));
+    await removeCgroup(this.dirOf(containerId));
     removeIfEmpty(this.parent);
   }
 
@@ -61,9 +111,54 @@ export class CgroupV2Manager implements CgroupManager {
     return ids;
   }
 
+  private dirOf(containerId: string): string {
+    return join(this.parent, containerId);
+  }
+
+  /** cgroup.freeze (kernel 5.2+); cgroup.events says when every task has stopped. */
+  private async setFrozen(containerId: string, value: 0 | 1): Promise<void> {
+    const dir = this.dirOf(containerId);
+    if (!existsSync(join(dir, 'cgroup.freeze'))) throw new NestboxError('NOT_FOUND', `container ${containerId.slice(0, 12)} has no freezable cgroup (is it running? cgroup.freeze needs kernel 5.2)`);
+    writeKnob(dir, 'cgroup.freeze', String(value));
+    await untilKnobReads(dir, 'cgroup.events', new RegExp(`^frozen ${value}$`, 'm'));
+  }
+
+  /**
+   * Enables in the (delegated) base cgroup's subtree_control the wanted controllers it has,
+   * moving its processes into nestbox/service first when the kernel asks for it (EBUSY).
+   */
+  private handDown(): void {
+    const own = this.base;
+    const has = wordsIn(join(own, 'cgroup.controllers'));
+    const enabled = wordsIn(join(own, 'cgroup.subtree_control'));
+    for (const c of WANTED.filter((x) => has.includes(x) && !enabled.includes(x))) {
+      try {
+        writeFileSync(join(own, 'cgroup.subtree_control'), `+${c}`);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EBUSY') continue; // reported when a limit needs it
+        this.moveOwnProcessesToLeaf(own);
+        try { writeFileSync(join(own, 'cgroup.subtree_control'), `+${c}`); } catch { /* reported when needed */ }
+      }
+    }
+  }
+
+  private moveOwnProcessesToLeaf(own: string): void {
+    const leaf = join(this.parent, SERVICE_LEAF);
+    makeCgroup(leaf);
+    for (const pid of pidsIn(own)) {
+      try {
+        writeFileSync(join(leaf, 'cgroup.procs'), String(pid));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw new NestboxError('FAILED_PRECONDITION', `cannot move process ${pid} from ${own} into ${leaf}: ${(err as Error).message}`);
+      }
+    }
+  }
+
   private available(): string[] {
     try {
-      return readFileSync(join(this.host.v2!.ownDir, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/).filter((c) => WANTED.includes(c));
+      // delegated: what the own cgroup has and create() hands down; else what it already hands down
+      const file = this.delegated ? 'cgroup.controllers' : 'cgroup.subtree_control';
+      return readFileSync(join(this.base, file), 'utf8').trim().split(/\s+/).filter((c) => WANTED.includes(c));
     } catch {
       return [];
     }
@@ -74,17 +169,25 @@ export class CgroupV2Manager implements CgroupManager {
    * cgroup's own subtree_control is an existing setting and is never changed.
    */
   private enable(): string[] {
-    let inParent: string[] = [];
-    try {
-      inParent = readFileSync(join(this.parent, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
-    } catch { /* none */ }
-    for (const c of inParent.filter((x) => WANTED.includes(x))) {
-      try { writeKnob(this.parent, 'cgroup.subtree_control', `+${c}`); } catch { /* reported when needed */ }
+    for (const c of words(readText(this.parent, 'cgroup.controllers')).filter((x) => WANTED.includes(x))) {
+      try { writeKnob(this.parent, 'cgroup.subtree_control', `+${c}`); } catch { /* reported when a limit needs it */ }
     }
     try {
-      return readFileSync(join(this.parent, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/);
+      return words(readFileSync(join(this.parent, 'cgroup.subtree_control'), 'utf8'));
     } catch {
       return [];
     }
+  }
+}
+
+function words(text: string | undefined): string[] {
+  return (text ?? '').trim().split(/\s+/).filter(Boolean);
+}
+
+function wordsIn(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return [];
   }
 }

@@ -2,7 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { CGROUP } from '../../lib/contracts/patterns.js';
 import { CreateCgroupDto, DestroyCgroupDto } from '../../lib/contracts/cgroup.dto.js';
-import type { CgroupPlacement, CgroupProbe } from '../../lib/contracts/types.js';
+import type { CgroupPlacement, CgroupProbe, CgroupStats } from '../../lib/contracts/types.js';
 import { CGROUP_MANAGER } from './cgroup.constants.js';
 import type { CgroupManager } from './cgroup-manager.js';
 
@@ -18,6 +18,23 @@ export class CgroupController {
   @MessagePattern(CGROUP.create)
   create(@Payload() req: CreateCgroupDto): CgroupPlacement {
     return this.cgroups.create(req.containerId, req.limits ?? {});
+  }
+
+  @MessagePattern(CGROUP.stats)
+  stats(@Payload() req: DestroyCgroupDto): CgroupStats {
+    return this.cgroups.stats(req.containerId);
+  }
+
+  @MessagePattern(CGROUP.freeze)
+  async freeze(@Payload() req: DestroyCgroupDto): Promise<{ frozen: true }> {
+    await this.cgroups.freeze(req.containerId);
+    return { frozen: true };
+  }
+
+  @MessagePattern(CGROUP.thaw)
+  async thaw(@Payload() req: DestroyCgroupDto): Promise<{ frozen: false }> {
+    await this.cgroups.thaw(req.containerId);
+    return { frozen: false };
   }
 
   @MessagePattern(CGROUP.destroy)

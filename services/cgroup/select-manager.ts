@@ -1,31 +1,63 @@
-/** Chooses the cgroup driver once, by probing the host and what this user may write. */
+/**
+ * Chooses the cgroup driver once, by probing the host and what this user may write: its own
+ * cgroup when writable (root, or a delegated v2 cgroup it runs in), else the subtree root
+ * delegated to it by `nestbox system setup-cgroups` (cgroup-delegation.ts), else none (limits
+ * refused with the reason and the fix).
+ */
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { type CgroupHost, isWritableDir, probeCgroupHost } from './cgroup-probe.js';
 import type { CgroupManager } from './cgroup-manager.js';
 import { CgroupV1Manager } from './cgroup-v1.js';
 import { CgroupV2Manager } from './cgroup-v2.js';
 import { NoCgroupManager } from './cgroup-none.js';
+import { type DelegationRecord, delegatedV1Host, isWithin, readDelegationRecord, v2EntryLeaf } from './cgroup-delegation.js';
 
-/** The nestbox dir if it exists, else the own cgroup where it would be created. */
-function mayCreateUnder(ownDir: string): boolean {
-  const nestbox = join(ownDir, 'nestbox');
-  return existsSync(nestbox) ? isWritableDir(nestbox) : isWritableDir(ownDir);
+/** The controllers a limit needs; a hierarchy holding one of them must be usable. */
+const LIMITED = ['memory', 'pids', 'cpu'];
+
+/** The nestbox dir if it exists, else the dir where it would be created. */
+function mayCreateUnder(dir: string): boolean {
+  const nestbox = join(dir, 'nestbox');
+  return existsSync(nestbox) ? isWritableDir(nestbox) : isWritableDir(dir);
 }
 
-export function selectCgroupManager(host: CgroupHost = probeCgroupHost()): CgroupManager {
-  const uid = process.getuid?.() ?? 0;
-  const fix = 'ask root to delegate a cgroup subtree to you (systemd user delegation on v2, or chowned per-controller directories on v1)';
-  if (host.layout === 'unified') {
-    if (!mayCreateUnder(host.v2!.ownDir)) {
-      return new NoCgroupManager(host, `uid ${uid} may not create cgroups under ${host.v2!.ownDir} (no delegation); ${fix}`);
-    }
-    return new CgroupV2Manager(host);
+function userName(uid: number): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(uid);
   }
+}
+
+export function selectCgroupManager(
+  host: CgroupHost = probeCgroupHost(),
+  uid: number = process.getuid?.() ?? 0,
+  record: DelegationRecord | undefined = uid === 0 ? undefined : readDelegationRecord(uid),
+): CgroupManager {
+  const fix = `ask root to run "nestbox system setup-cgroups --user ${userName(uid)}"`;
   if (host.layout === 'none') return new NoCgroupManager(host, 'no cgroup file system is mounted');
-  const denied = host.v1.filter((h) => ['memory', 'pids', 'cpu'].some((c) => h.controllers.includes(c)) && !mayCreateUnder(h.ownDir));
-  if (denied.length) {
-    return new NoCgroupManager(host, `uid ${uid} may not create cgroups under ${denied[0].ownDir} (cgroup v1 without delegation); ${fix}`);
+  if (host.layout === 'unified') {
+    const own = host.v2!.ownDir;
+    if (record?.v2 && isWithin(own, record.v2)) return new CgroupV2Manager(host, { base: record.v2 });
+    if (mayCreateUnder(own)) return new CgroupV2Manager(host);
+    if (record?.v2) {
+      return new NoCgroupManager(host, `this nestbox runs in ${own}, outside the cgroup subtree ${record.v2} delegated to uid ${uid}; `
+        + `stop it ("nestbox system stop") and start it inside that subtree (as root: echo PID > ${v2EntryLeaf(record.v2)}/cgroup.procs)`);
+    }
+    return new NoCgroupManager(host, `uid ${uid} may not create cgroups under ${own} (no delegation); ${fix}`);
   }
-  return new CgroupV1Manager(host);
+  const denied = (h: CgroupHost) => h.v1.filter((x) => LIMITED.some((c) => x.controllers.includes(c)) && !mayCreateUnder(x.ownDir));
+  const ownDenied = denied(host);
+  if (ownDenied.length === 0) return new CgroupV1Manager(host);
+  if (record && Object.keys(record.v1).length) {
+    const delegated = delegatedV1Host(host, record);
+    const missing = host.v1.filter((h) => LIMITED.some((c) => h.controllers.includes(c)) && !delegated.v1.some((d) => d.mountPoint === h.mountPoint));
+    const unusable = denied(delegated);
+    if (missing.length === 0 && unusable.length === 0) return new CgroupV1Manager(delegated);
+    const what = unusable.length ? `${unusable[0].ownDir} is missing or not writable` : `no directory is delegated in ${missing[0].mountPoint}`;
+    return new NoCgroupManager(host, `the cgroup v1 delegation to uid ${uid} is incomplete (${what}); ask root to run "nestbox system setup-cgroups --user ${userName(uid)}" again`);
+  }
+  return new NoCgroupManager(host, `uid ${uid} may not create cgroups under ${ownDenied[0].ownDir} (cgroup v1 without delegation); ${fix}`);
 }

@@ -30,6 +30,8 @@ export interface ContainerRecord {
   autoRemove: boolean;
   /** -v, as given */
   volumes?: VolumeSpec[];
+  /** cgroup limits, as the run asked (cgroup-limits.ts ResourceLimits) */
+  limits?: { memory?: number; memorySwap?: number; cpus?: number; cpuShares?: number; cpusetCpus?: string; pidsLimit?: number };
 }
 
 const ADJECTIVES = ['brave', 'calm', 'eager', 'fond', 'keen', 'lucid', 'merry', 'quiet', 'sharp', 'tidy', 'vivid', 'witty'];

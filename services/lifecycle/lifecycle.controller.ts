@@ -2,7 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { from, type Observable } from 'rxjs';
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
-import { CommitRequestDto, ExecRequestDto, ExportRequestDto, ImageRemoveRequestDto, ListRequestDto, RemoveRequestDto, RunRequestDto, StopRequestDto, VolumeRemoveRequestDto, WaitRequestDto } from '../../lib/contracts/lifecycle.dto.js';
+import { CommitRequestDto, ExecRequestDto, ExportRequestDto, ImageRemoveRequestDto, InspectRequestDto, StatsRequestDto, ListRequestDto, RemoveRequestDto, RunRequestDto, StopRequestDto, VolumeRemoveRequestDto, WaitRequestDto } from '../../lib/contracts/lifecycle.dto.js';
 import type { CommitChunk, ContainerSummary, DiskUsage, ImageRemoval, RunChunk } from '../../lib/contracts/types.js';
 import { CommitFlow } from './commit-flow.js';
 import { ImageFlow } from './image-flow.js';
@@ -14,6 +14,7 @@ import { Reconciler } from './reconciler.js';
 import { RemoveFlow } from './remove-flow.js';
 import { RunFlow } from './run-flow.js';
 import { StopFlow } from './stop-flow.js';
+import { StatsFlow, type ContainerStatsSample } from './stats-flow.js';
 
 /** Every request waits for the reconcile at start: records tell the truth before anyone reads them. */
 @Controller()
@@ -29,7 +30,20 @@ export class LifecycleController {
     @Inject(ExportFlow) private readonly exportFlow: ExportFlow,
     @Inject(CommitFlow) private readonly commitFlow: CommitFlow,
     @Inject(ImageFlow) private readonly imageFlow: ImageFlow,
+    @Inject(StatsFlow) private readonly statsFlow: StatsFlow,
   ) {}
+
+  @MessagePattern(LIFECYCLE.stats)
+  async stats(@Payload() req: StatsRequestDto): Promise<ContainerStatsSample[]> {
+    await this.reconciler.ready;
+    return this.statsFlow.sample(req.containers);
+  }
+
+  @MessagePattern(LIFECYCLE.inspect)
+  async inspect(@Payload() req: InspectRequestDto): Promise<Record<string, unknown>> {
+    await this.reconciler.ready;
+    return this.statsFlow.inspect(req.container);
+  }
 
   /** `started`, then `done` once the container's root file system is written as a tar. */
   @MessagePattern(LIFECYCLE.export)

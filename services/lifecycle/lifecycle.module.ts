@@ -16,6 +16,7 @@ import { ExportFlow } from './export-flow.js';
 import { CommitFlow } from './commit-flow.js';
 import { ExitMonitor } from './exit-monitor.js';
 import { ImageFlow } from './image-flow.js';
+import { StatsFlow } from './stats-flow.js';
 import type { ServiceCaller } from './service-caller.js';
 
 @Module({
@@ -35,6 +36,7 @@ import type { ServiceCaller } from './service-caller.js';
       inject: [SERVICE_CALLER, ContainerStore, ExitMonitor],
       useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor) => new Reconciler(s, c, m),
     },
+    { provide: StatsFlow, inject: [SERVICE_CALLER, ContainerStore], useFactory: (s: ServiceCaller, c: ContainerStore) => new StatsFlow(s, c) },
     { provide: ImageFlow, inject: [SERVICE_CALLER, ContainerStore], useFactory: (s: ServiceCaller, c: ContainerStore) => new ImageFlow(s, c) },
     ...[RunFlow, RemoveFlow, StopFlow, ExecFlow, ExportFlow, CommitFlow].map((Flow) => ({
       provide: Flow,

@@ -77,6 +77,7 @@ export class RunFlow {
     const record = this.store.create({
       name: req.name, image: image.ref, imageId: image.id, command: args, hostname: '', autoRemove: req.remove,
       ...(req.volumes?.length ? { volumes: req.volumes } : {}),
+      ...(req.limits ? { limits: { ...req.limits } } : {}),
     });
     const id = record.id;
     const hostname = req.hostname ?? id.slice(0, 12);

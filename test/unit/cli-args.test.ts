@@ -17,6 +17,14 @@ test('limits are parsed docker-style', (t) => {
   t.deepEqual(r.limits, { memory: 64 * 1024 * 1024, cpus: 0.5, pidsLimit: 20 });
   t.is(parseSize('1g', '-m'), 1024 ** 3);
   t.throws(() => parseSize('lots', '--memory'), { message: /invalid size for --memory: "lots"/ });
+  t.deepEqual(buildRunRequest(['-m', '32m', '--memory-swap', '-1', '-c', '512', '--cpuset-cpus', '0-1', 'busybox']).limits,
+    { memory: 32 * 1024 * 1024, memorySwap: -1, cpuShares: 512, cpusetCpus: '0-1' });
+  t.deepEqual(buildRunRequest(['-m', '32m', '--memory-swap', '64m', 'busybox']).limits, { memory: 32 * 1024 * 1024, memorySwap: 64 * 1024 * 1024 });
+  t.is(buildRunRequest(['--pids-limit', '-1', 'busybox']).limits, undefined, "docker's -1: no limit");
+  t.throws(() => buildRunRequest(['--pids-limit', '-2', 'busybox']), { message: /--pids-limit/ });
+  t.throws(() => buildRunRequest(['--cpus', '0', 'busybox']), { message: /^invalid --cpus 0: / });
+  t.throws(() => buildRunRequest(['-m', '1k', 'busybox']), { message: /minimum memory limit is 6MB/ });
+  t.throws(() => buildRunRequest(['--cpu-shares', 'x', 'busybox']), { message: /invalid value for --cpu-shares/ });
 });
 
 test('-d asks for a detached run (bundled with --rm as -d --rm or -d)', (t) => {
