@@ -119,11 +119,11 @@ function plan(opts) {
 /*
  * --quick: the integration files whose outcome depends on the kernel or the cgroup version
  * (namespaces, overlay and its fuse fallback, whiteout devices and xattrs in layers, id maps, setns, seccomp, devpts, cgroup and OOM
- * records, escapes). Left out, as the same on every kernel: native-init (signal forwarding in
+ * records, both cgroup drivers with limits, stats and freeze, the kernel's cgroup delegation rules, escapes). Left out, as the same on every kernel: native-init (signal forwarding in
  * our init), seccomp-cache and seccomp-exec (our cache file and exec's use of it), worker-stage
  * (file copying) and runc-compare (Debian's runc). All of them run in the full matrix.
  */
-export const QUICK_FILES = ['escape', 'namespaces', 'native-exec', 'native-fuse', 'native-keeper', 'native-layer', 'native-pty',
+export const QUICK_FILES = ['cgroup-delegated', 'cgroup-manager', 'escape', 'namespaces', 'native-exec', 'native-fuse', 'native-keeper', 'native-layer', 'native-pty',
   'native-runtime', 'native-shim', 'seccomp'];
 
 function testFiles(opts) {

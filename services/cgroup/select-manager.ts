@@ -10,12 +10,23 @@ import { userInfo } from 'node:os';
 import { type CgroupHost, isWritableDir, probeCgroupHost } from './cgroup-probe.js';
 import type { CgroupManager } from './cgroup-manager.js';
 import { CgroupV1Manager } from './cgroup-v1.js';
-import { CgroupV2Manager } from './cgroup-v2.js';
+import { CgroupV2Manager, SERVICE_LEAF } from './cgroup-v2.js';
 import { NoCgroupManager } from './cgroup-none.js';
 import { type DelegationRecord, delegatedV1Host, isWithin, readDelegationRecord, v2EntryLeaf } from './cgroup-delegation.js';
 
 /** The controllers a limit needs; a hierarchy holding one of them must be usable. */
 const LIMITED = ['memory', 'pids', 'cpu'];
+
+/**
+ * The cgroup a self-delegated v2 nestbox makes nestbox/ in: its own, or, when an earlier start
+ * moved its processes into its own leaf <base>/nestbox/service (cgroup-v2.ts handDown), that base
+ * again; else a restarted service would nest a second nestbox/ below the leaf and lose track of
+ * the containers made before.
+ */
+export function v2Base(own: string): string {
+  const suffix = `/nestbox/${SERVICE_LEAF}`;
+  return own.endsWith(suffix) && own.length > suffix.length ? own.slice(0, -suffix.length) : own;
+}
 
 /** The nestbox dir if it exists, else the dir where it would be created. */
 function mayCreateUnder(dir: string): boolean {
@@ -41,7 +52,8 @@ export function selectCgroupManager(
   if (host.layout === 'unified') {
     const own = host.v2!.ownDir;
     if (record?.v2 && isWithin(own, record.v2)) return new CgroupV2Manager(host, { base: record.v2 });
-    if (mayCreateUnder(own)) return new CgroupV2Manager(host);
+    const base = v2Base(own);
+    if (mayCreateUnder(base)) return new CgroupV2Manager(host, { base, delegated: uid !== 0 });
     if (record?.v2) {
       return new NoCgroupManager(host, `this nestbox runs in ${own}, outside the cgroup subtree ${record.v2} delegated to uid ${uid}; `
         + `stop it ("nestbox system stop") and start it inside that subtree (as root: echo PID > ${v2EntryLeaf(record.v2)}/cgroup.procs)`);

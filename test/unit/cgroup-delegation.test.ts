@@ -1,11 +1,11 @@
 import test from 'ava';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { delegatedV1Host, isWithin, parseDelegationRecord, recordPath, type DelegationRecord } from '../../services/cgroup/cgroup-delegation.js';
 import { plannedDelegation } from '../../services/cgroup/cgroup-setup.js';
 import { parseCgroupHost } from '../../services/cgroup/cgroup-probe.js';
-import { selectCgroupManager } from '../../services/cgroup/select-manager.js';
+import { selectCgroupManager, v2Base } from '../../services/cgroup/select-manager.js';
 
 const HYBRID = parseCgroupHost([
   '31 30 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw',
@@ -85,6 +85,22 @@ test('selection on v2: a service outside the delegated subtree is told to start 
   t.is(outside.driver, 'none');
   t.regex(outside.describe().unavailable!, /runs in \/nonexistent-cgroup2\/user.slice\/session-1.scope, outside the cgroup subtree \/nonexistent-cgroup2\/nestbox-user-1000 delegated to uid 1000; .*echo PID > \/nonexistent-cgroup2\/nestbox-user-1000\/service\/cgroup.procs/);
   t.regex(selectCgroupManager(host, 1000, undefined).describe().unavailable!, /no delegation\); ask root to run "nestbox system setup-cgroups --user /);
+});
+
+test('selection on v2, self-delegated: a nestbox already moved into its nestbox/service leaf keeps the cgroup above as its base', (t) => {
+  t.is(v2Base('/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/nb.scope/nestbox/service'), '/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/nb.scope');
+  t.is(v2Base('/sys/fs/cgroup/a/b'), '/sys/fs/cgroup/a/b');
+  t.is(v2Base('/sys/fs/cgroup/a/service'), '/sys/fs/cgroup/a/service', 'only our own leaf, below a nestbox dir');
+  const dir = mkdtempSync(join(tmpdir(), 'nbx-v2base-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'deleg', 'nestbox', 'service'), { recursive: true });
+  writeFileSync(join(dir, 'deleg', 'cgroup.controllers'), 'cpu memory pids\n');
+  const host = parseCgroupHost(`40 25 0:26 / ${dir} rw - cgroup2 cgroup2 rw`, '0::/deleg/nestbox/service\n');
+  const m = selectCgroupManager(host, 1000, undefined);
+  t.is(m.driver, 'v2');
+  t.is(m.describe().unavailable, undefined);
+  // every controller it would offer sits under <base>/nestbox, never under the leaf
+  t.deepEqual(m.describe().controllers, { cpu: join(dir, 'deleg', 'nestbox'), memory: join(dir, 'deleg', 'nestbox'), pids: join(dir, 'deleg', 'nestbox') });
 });
 
 test('records are in /etc/nestbox/cgroups unless NESTBOX_CGROUP_DELEGATION_DIR names an absolute directory', (t) => {
