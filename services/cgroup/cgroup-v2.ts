@@ -52,15 +52,18 @@ export class CgroupV2Manager implements CgroupManager {
     checkLimits(limits);
     if (limits.cpus !== undefined) checkCpusWithin(limits.cpus, hostCpu().onlineCpus);
     makeCgroup(this.parent);
-    if (this.delegated) this.handDown();
-    const enabled = this.enable();
+    const handDownFailures = this.delegated ? this.handDown() : new Map<string, string>();
+    const enabled = this.enable(handDownFailures);
     const dir = join(this.parent, containerId);
     makeCgroup(dir);
     try {
       // memory.swap.max exists only where swap is accounted; the file appears with the memory controller
       const writes = v2Writes(limits, { swap: existsSync(join(dir, 'memory.swap.max')) });
       for (const w of writes) {
-        if (!enabled.includes(w.controller)) throw new NestboxError('FAILED_PRECONDITION', `cannot enforce ${w.flag}: the cgroup v2 ${w.controller} controller is not available in ${this.parent}`);
+        if (!enabled.includes(w.controller)) {
+          const why = handDownFailures.get(w.controller);
+          throw new NestboxError('FAILED_PRECONDITION', `cannot enforce ${w.flag}: the cgroup v2 ${w.controller} controller is not available in ${this.parent}${why ? ` (${why})` : ''}`);
+        }
       }
       if (limits.cpusetCpus !== undefined) checkCpusAvailable(limits.cpusetCpus, readText(this.parent, 'cpuset.cpus.effective') ?? '');
       for (const w of writes) writeKnob(dir, w.file, w.value);
@@ -125,21 +128,34 @@ export class CgroupV2Manager implements CgroupManager {
 
   /**
    * Enables in the (delegated) base cgroup's subtree_control the wanted controllers it has,
-   * moving its processes into nestbox/service first when the kernel asks for it (EBUSY).
+   * moving its processes into nestbox/service first (the no-internal-process rule).
    */
-  private handDown(): void {
+  private handDown(): Map<string, string> {
     const own = this.base;
+    const failed = new Map<string, string>();
     const has = wordsIn(join(own, 'cgroup.controllers'));
     const enabled = wordsIn(join(own, 'cgroup.subtree_control'));
-    for (const c of WANTED.filter((x) => has.includes(x) && !enabled.includes(x))) {
+    const missing = WANTED.filter((x) => has.includes(x) && !enabled.includes(x));
+    if (missing.length === 0) return failed;
+    // processes leave first: a cgroup holding processes may enable threaded controllers (cpu,
+    // pids), which makes it a thread root that refuses domain ones (memory) with EOPNOTSUPP
+    if (pidsIn(own).length) {
+      try {
+        this.moveOwnProcessesToLeaf(own);
+      } catch (err) {
+        for (const c of missing) failed.set(c, (err as Error).message);
+        return failed;
+      }
+    }
+    for (const c of missing) {
       try {
         writeFileSync(join(own, 'cgroup.subtree_control'), `+${c}`);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EBUSY') continue; // reported when a limit needs it
-        this.moveOwnProcessesToLeaf(own);
-        try { writeFileSync(join(own, 'cgroup.subtree_control'), `+${c}`); } catch { /* reported when needed */ }
+        // reported when a limit needs it
+        failed.set(c, `enabling it in ${join(own, 'cgroup.subtree_control')} failed: ${(err as Error).message}`);
       }
     }
+    return failed;
   }
 
   private moveOwnProcessesToLeaf(own: string): void {
@@ -168,9 +184,13 @@ export class CgroupV2Manager implements CgroupManager {
    * Enables in nestbox/ (our own cgroup) what it received from the cgroup we run in; that
    * cgroup's own subtree_control is an existing setting and is never changed.
    */
-  private enable(): string[] {
+  private enable(failed: Map<string, string>): string[] {
     for (const c of words(readText(this.parent, 'cgroup.controllers')).filter((x) => WANTED.includes(x))) {
-      try { writeKnob(this.parent, 'cgroup.subtree_control', `+${c}`); } catch { /* reported when a limit needs it */ }
+      try {
+        writeKnob(this.parent, 'cgroup.subtree_control', `+${c}`);
+      } catch (err) {
+        failed.set(c, (err as Error).message); // reported when a limit needs it
+      }
     }
     try {
       return words(readFileSync(join(this.parent, 'cgroup.subtree_control'), 'utf8'));

@@ -114,7 +114,8 @@ const v2Why = unavailable ?? (host.layout !== 'unified' ? `cgroup v2 only; this 
 
   const [a, b] = [randomBytes(32).toString('hex'), randomBytes(32).toString('hex')];
   const first = asUser(unit, ['create', a]);
-  t.true(first.ok, first.error ?? first.unavailable);
+  const state = (dir: string) => ['cgroup.controllers', 'cgroup.subtree_control', 'cgroup.procs'].map((f) => { try { return `${f}: ${knob(dir, f)}`; } catch { return `${f}: -`; } }).join('; ');
+  t.true(first.ok, `${first.error ?? first.unavailable}\n${[parent, unit, join(unit, 'nestbox'), join(unit, 'nestbox', 'service')].map((d) => `${d}: ${state(d)}`).join('\n')}`);
   t.is(first.driver, 'v2');
   t.regex(first.ownCgroup, new RegExp(`^0::.*/nbx-sd-test-${process.pid}$`, 'm'));
   t.deepEqual(first.placements![a], [join(unit, 'nestbox', a)]);
