@@ -108,6 +108,20 @@ export type RunChunk =
   | { pull: PullChunk | { missing: string } }
   | { exit: ExitStatus };
 
+/** `create`'s stream: as run's until the container exists, then its id. */
+export type CreateChunk = Exclude<RunChunk, { exit: ExitStatus } | { stream: 'stdout' | 'stderr' }> | { containerId: string; created: true };
+
+/**
+ * `start`: the container runs (`attach`: the shim's socket to relay through, with start -a), or
+ * it ended during its start (`exit`).
+ */
+export interface StartReply {
+  id: string;
+  name: string;
+  attach?: string;
+  exit?: ExitStatus;
+}
+
 export interface ExitStatus {
   exitCode: number;
   signal?: number;
