@@ -119,6 +119,10 @@ export interface StartReply {
   id: string;
   name: string;
   attach?: string;
+  /** with `attach`: the container has a pty (the caller's terminal goes raw and sends its size) */
+  tty?: boolean;
+  /** with `attach`: the container's stdin is a pipe the caller may feed (it was created with -i) */
+  stdin?: boolean;
   exit?: ExitStatus;
 }
 

@@ -55,10 +55,13 @@ export class StartFlow {
   /** start with the container's lock held (start, restart) */
   async startHeld(id: string, opts: StartOptions = {}): Promise<StartReply> {
     const { record, moved } = this.store.transition(id, 'start');
-    const reply = { id, name: record.name };
-    if (!moved) return opts.attach ? { ...reply, attach: join(this.layout.container(id), 'attach.sock') } : reply;
+    const reply: StartReply = { id, name: record.name };
+    const attached = (socket: string): StartReply => ({
+      ...reply, attach: socket, ...(record.config?.tty ? { tty: true } : {}), ...(record.config?.stdin ? { stdin: true } : {}),
+    });
+    if (!moved) return opts.attach ? attached(join(this.layout.container(id), 'attach.sock')) : reply;
     for await (const chunk of this.launch(id, opts.attach ? 'attach' : 'detach', opts.consoleSize)) {
-      if ('started' in chunk) return { ...reply, ...(chunk.attach ? { attach: chunk.attach } : {}) };
+      if ('started' in chunk) return chunk.attach ? attached(chunk.attach) : reply;
       if ('exit' in chunk) return { ...reply, exit: chunk.exit };
     }
     throw new NestboxError('INTERNAL', `the start of ${record.name} ended without a state`);
