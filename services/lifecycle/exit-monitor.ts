@@ -105,6 +105,8 @@ export class ExitMonitor {
         await pause();
       }
     }
+    // removed without having run (a created container): nothing more will end, its waiters are done
+    if (!run.final && !this.store.exists(id)) run.ended.resolve();
   }
 
   /** a created container with no shim: nothing was lost, it has not run yet */
