@@ -119,6 +119,14 @@ each("start -a: the container's output on stdout and stderr, its exit code; agai
   t.is((await nb.cli(['rm', id])).code, 0);
 });
 
+each('start -ai: stdin reaches a container created with -i; its exit code comes back', async (t, nb) => {
+  const id = await create(t, nb, ['-i', 'busybox', 'sh', '-c', 'cat; exit 5']);
+  const r = await nb.cli(['start', '-ai', id], { input: 'hello in\n' });
+  t.is(r.code, 5, r.stderr);
+  t.is(r.stdout, 'hello in\n');
+  t.is((await nb.cli(['rm', id])).code, 0);
+});
+
 each('a --rm container goes at its exit: it cannot be started twice', async (t, nb) => {
   const id = await create(t, nb, ['--rm', 'busybox', 'echo', 'once']);
   t.is(await status(nb, id), 'Created');
