@@ -10,6 +10,9 @@ const USAGE = `Usage: nestbox COMMAND
 Commands:
   run [OPTIONS] IMAGE [COMMAND] [ARG...]   Run a command in a new container
                                            (limits: -m, --memory-swap, --cpus, --cpu-shares, --cpuset-cpus, --pids-limit)
+  create [OPTIONS] IMAGE [COMMAND] [ARG...] Create a container without starting it (run's options but -d)
+  start [-a] [-i] CONTAINER...             Start created or stopped containers (-a: attached, the container's exit code)
+  restart [-t SECONDS] CONTAINER...        Stop, then start containers
   exec [OPTIONS] CONTAINER COMMAND [ARG...]  Run a command in a running container (-i, -t, -d, -e, -w, -u)
   ps [-a] [-q] [--format json]             List containers
   stats [--no-stream] [--format json] [CONTAINER...]  Show containers' CPU, memory and pids use
@@ -35,6 +38,9 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run': return (await import('./commands/run.js')).runCommand(rest);
     case 'exec': return (await import('./commands/exec.js')).execCommand(rest);
+    case 'create': return (await import('./commands/create.js')).createCommand(rest);
+    case 'start': return (await import('./commands/start.js')).startCommand(rest);
+    case 'restart': return (await import('./commands/restart.js')).restartCommand(rest);
     case 'ps': return (await import('./commands/ps.js')).psCommand(rest);
     case 'stats': return (await import('./commands/stats.js')).statsCommand(rest);
     case 'inspect': return (await import('./commands/inspect.js')).inspectCommand(rest);

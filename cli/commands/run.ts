@@ -38,13 +38,15 @@ const NOT_YET: Record<string, string> = {
   publish: '-p (port publishing needs slirp4netns or bridge networking, not supported yet)',
 };
 
-export function buildRunRequest(argv: string[]): Record<string, unknown> {
-  const { options, positionals } = parseArgs(argv, SPECS, { stopAtFirstPositional: true });
+/** run's request; `create` takes the same flags but -d (docker's: nothing runs to detach from) */
+export function buildRunRequest(argv: string[], verb: 'run' | 'create' = 'run'): Record<string, unknown> {
+  const specs = verb === 'create' ? SPECS.filter((s) => s.name !== 'detach') : SPECS;
+  const { options, positionals } = parseArgs(argv, specs, { stopAtFirstPositional: true });
   for (const [name, what] of Object.entries(NOT_YET)) {
     if (options.has(name) && options.get(name)!.at(-1) !== 'false') throw new NestboxError('UNIMPLEMENTED', `not supported yet: ${what}`);
   }
   const [image, ...command] = positionals;
-  if (!image) throw new NestboxError('INVALID_ARGUMENT', '"nestbox run" requires at least 1 argument: IMAGE [COMMAND] [ARG...]');
+  if (!image) throw new NestboxError('INVALID_ARGUMENT', `"nestbox ${verb}" requires at least 1 argument: IMAGE [COMMAND] [ARG...]`);
   const one = (n: string) => options.get(n)?.at(-1);
   const limits: ResourceLimits = {};
   if (one('memory') !== undefined) limits.memory = parseSize(one('memory')!, '--memory');

@@ -140,3 +140,21 @@ export class StatsRequestDto {
 export class InspectRequestDto {
   @IsString() @MaxLength(128) container: string;
 }
+
+/** `create`: run's flags (-d aside, which the CLI refuses as docker does) */
+export class CreateRequestDto extends RunRequestDto {}
+
+/** `start [-a] CONTAINER`: -a replies with the shim's socket, which the caller relays itself */
+export class StartRequestDto {
+  @IsString() @MaxLength(128) container: string;
+  @IsOptional() @IsBoolean() attach?: boolean;
+  /** -a of a -t container: the caller's terminal size, the pty's from its creation */
+  @IsOptional() @ValidateNested() @Type(() => ConsoleSizeDto) consoleSize?: ConsoleSizeDto;
+}
+
+/** `restart [-t S] CONTAINER` */
+export class RestartRequestDto {
+  @IsString() @MaxLength(128) container: string;
+  /** seconds between SIGTERM and SIGKILL (docker's -t, default 10) */
+  @IsOptional() @IsInt() @Min(0) @Max(86_400) timeout?: number;
+}

@@ -94,4 +94,10 @@ export const LIFECYCLE = {
   stats: 'lifecycle.stats',
   /** `nestbox inspect`: a container's record, docker-shaped */
   inspect: 'lifecycle.inspect',
+  /** `nestbox create`: run's preparation without the start; streams as run until the id */
+  create: 'lifecycle.create',
+  /** `nestbox start [-a]`: a created or exited container runs (same record and layer) */
+  start: 'lifecycle.start',
+  /** `nestbox restart [-t S]`: stop, then start */
+  restart: 'lifecycle.restart',
 } as const;

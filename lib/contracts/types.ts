@@ -108,6 +108,24 @@ export type RunChunk =
   | { pull: PullChunk | { missing: string } }
   | { exit: ExitStatus };
 
+/** `create`'s stream: as run's until the container exists, then its id. */
+export type CreateChunk = Exclude<RunChunk, { exit: ExitStatus } | { stream: 'stdout' | 'stderr' }> | { containerId: string; created: true };
+
+/**
+ * `start`: the container runs (`attach`: the shim's socket to relay through, with start -a), or
+ * it ended during its start (`exit`).
+ */
+export interface StartReply {
+  id: string;
+  name: string;
+  attach?: string;
+  /** with `attach`: the container has a pty (the caller's terminal goes raw and sends its size) */
+  tty?: boolean;
+  /** with `attach`: the container's stdin is a pipe the caller may feed (it was created with -i) */
+  stdin?: boolean;
+  exit?: ExitStatus;
+}
+
 export interface ExitStatus {
   exitCode: number;
   signal?: number;

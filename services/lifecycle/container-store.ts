@@ -10,8 +10,20 @@ import { writeJsonAtomic } from '../../lib/atomic-file.js';
 import type { DataLayout } from '../../lib/data-layout.js';
 import { NestboxError } from '../../lib/errors.js';
 import { CONTAINER_ID } from '../../lib/contracts/validators.js';
+import { nextState, type ContainerEvent, type ContainerState } from './container-state.js';
 
-export type ContainerState = 'created' | 'running' | 'exited' | 'removing';
+export type { ContainerState };
+
+/** What every start of the container launches (docker's container config): fixed at create. */
+export interface LaunchConfig {
+  process: { args: string[]; env: string[]; cwd: string; uid: number; gid: number };
+  network: string;
+  init?: boolean;
+  /** -t: a pty */
+  tty?: boolean;
+  /** -i: stdin is a pipe attach clients feed */
+  stdin?: boolean;
+}
 
 export interface ContainerRecord {
   id: string;
@@ -32,6 +44,8 @@ export interface ContainerRecord {
   volumes?: VolumeSpec[];
   /** cgroup limits, as the run asked (cgroup-limits.ts ResourceLimits) */
   limits?: { memory?: number; memorySwap?: number; cpus?: number; cpuShares?: number; cpusetCpus?: string; pidsLimit?: number };
+  /** set by create; records from before create/start existed have none and cannot be started again */
+  config?: LaunchConfig;
 }
 
 const ADJECTIVES = ['brave', 'calm', 'eager', 'fond', 'keen', 'lucid', 'merry', 'quiet', 'sharp', 'tidy', 'vivid', 'witty'];
@@ -40,10 +54,15 @@ const NOUNS = ['curie', 'darwin', 'euler', 'gauss', 'hopper', 'kepler', 'lovelac
 export class ContainerStore {
   constructor(private readonly layout: DataLayout) {}
 
+  /**
+   * A new record, `creating` until its preparation is done (the transition `prepared`). Checking
+   * the name and writing the record is one synchronous step: two creates cannot take one name.
+   */
   create(fields: Omit<ContainerRecord, 'id' | 'createdAt' | 'state' | 'name'> & { name?: string }): ContainerRecord {
     const all = this.list();
-    if (fields.name && all.some((c) => c.name === fields.name)) {
-      throw new NestboxError('ALREADY_EXISTS', `the container name "${fields.name}" is already in use`);
+    const holder = fields.name ? all.find((c) => c.name === fields.name) : undefined;
+    if (holder) {
+      throw new NestboxError('ALREADY_EXISTS', `the container name "${fields.name}" is already in use by container "${holder.id}": remove (or rename) that container to be able to reuse that name`);
     }
     let id: string;
     do id = randomBytes(32).toString('hex');
@@ -53,17 +72,33 @@ export class ContainerStore {
       id,
       name: fields.name ?? this.freeName(all),
       createdAt: new Date().toISOString(),
-      state: 'created',
+      state: 'creating',
     };
     mkdirSync(this.layout.container(id), { recursive: true, mode: 0o711 });
     this.save(record);
     return record;
   }
 
-  update(id: string, change: Partial<ContainerRecord>): ContainerRecord {
+  /** Changes fields other than the state (that goes through `transition`, and only there). */
+  update(id: string, change: Partial<Omit<ContainerRecord, 'state' | 'id'>>): ContainerRecord {
     const record = { ...this.get(id), ...change, id };
     this.save(record);
     return record;
+  }
+
+  /**
+   * Moves the container by the transition table (container-state.ts), with CHANGE written in the
+   * same atomic write; a refused move throws its one-line reason, a no-op changes nothing. One
+   * synchronous read-check-write: nothing else in this process can come between.
+   */
+  transition(id: string, event: ContainerEvent, change: Partial<ContainerRecord> = {}): { record: ContainerRecord; moved: boolean } {
+    const record = this.get(id);
+    const move = nextState(record.state, event, record.name);
+    if (move.kind === 'refuse') throw new NestboxError(move.code, move.message);
+    if (move.kind === 'noop') return { record, moved: false };
+    const moved = { ...record, ...change, id, state: move.to };
+    this.save(moved);
+    return { record: moved, moved: true };
   }
 
   get(id: string): ContainerRecord {

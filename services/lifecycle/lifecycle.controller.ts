@@ -15,6 +15,11 @@ import { RemoveFlow } from './remove-flow.js';
 import { RunFlow } from './run-flow.js';
 import { StopFlow } from './stop-flow.js';
 import { StatsFlow, type ContainerStatsSample } from './stats-flow.js';
+import { CreateRequestDto, RestartRequestDto, StartRequestDto } from '../../lib/contracts/lifecycle.dto.js';
+import type { CreateChunk, StartReply } from '../../lib/contracts/types.js';
+import { CreateFlow } from './create-flow.js';
+import { RestartFlow } from './restart-flow.js';
+import { StartFlow } from './start-flow.js';
 
 /** Every request waits for the reconcile at start: records tell the truth before anyone reads them. */
 @Controller()
@@ -31,7 +36,29 @@ export class LifecycleController {
     @Inject(CommitFlow) private readonly commitFlow: CommitFlow,
     @Inject(ImageFlow) private readonly imageFlow: ImageFlow,
     @Inject(StatsFlow) private readonly statsFlow: StatsFlow,
+    @Inject(CreateFlow) private readonly createFlow: CreateFlow,
+    @Inject(StartFlow) private readonly startFlow: StartFlow,
+    @Inject(RestartFlow) private readonly restartFlow: RestartFlow,
   ) {}
+
+  /** Streams warnings and pull progress, then `{containerId, created}`: the container is ready to start. */
+  @MessagePattern(LIFECYCLE.create)
+  create(@Payload() req: CreateRequestDto): Observable<CreateChunk> {
+    return this.afterReady(() => this.createFlow.create(req));
+  }
+
+  /** Replies once the container runs (with -a: the shim's socket to relay), or with its exit if it ended at once. */
+  @MessagePattern(LIFECYCLE.start)
+  async start(@Payload() req: StartRequestDto): Promise<StartReply> {
+    await this.reconciler.ready;
+    return this.startFlow.start(req.container, { attach: req.attach === true, ...(req.consoleSize ? { consoleSize: req.consoleSize } : {}) });
+  }
+
+  @MessagePattern(LIFECYCLE.restart)
+  async restart(@Payload() req: RestartRequestDto): Promise<StartReply> {
+    await this.reconciler.ready;
+    return this.restartFlow.restart(req.container, req.timeout);
+  }
 
   @MessagePattern(LIFECYCLE.stats)
   async stats(@Payload() req: StatsRequestDto): Promise<ContainerStatsSample[]> {
@@ -86,7 +113,8 @@ export class LifecycleController {
     await this.reconciler.ready;
     return this.store
       .list()
-      .filter((c) => req.all || c.state === 'running')
+      // docker lists a container being stopped as running
+      .filter((c) => req.all || c.state === 'running' || c.state === 'stopping')
       .map((c) => ({ id: c.id, name: c.name, image: c.image, command: c.command, state: c.state, createdAt: c.createdAt, exitCode: c.exitCode }));
   }
 

@@ -18,12 +18,19 @@ import { ExitMonitor } from './exit-monitor.js';
 import { ImageFlow } from './image-flow.js';
 import { StatsFlow } from './stats-flow.js';
 import type { ServiceCaller } from './service-caller.js';
+import { ContainerLocks } from './container-locks.js';
+import { CreateFlow } from './create-flow.js';
+import { StartFlow } from './start-flow.js';
+import { RestartFlow } from './restart-flow.js';
 
 @Module({
   imports: [clientsFor('namespace', 'storage', 'network', 'cgroup')],
   controllers: [LifecycleController, healthController('lifecycle')],
   providers: [
-    { provide: ContainerStore, useFactory: () => new ContainerStore(new DataLayout(dataRoot()).init()) },
+    { provide: DataLayout, useFactory: () => new DataLayout(dataRoot()).init() },
+    { provide: ContainerStore, inject: [DataLayout], useFactory: (layout: DataLayout) => new ContainerStore(layout) },
+    // one lock per container for the whole service: every verb that changes a container takes it
+    { provide: ContainerLocks, useFactory: () => new ContainerLocks() },
     {
       provide: SERVICE_CALLER,
       inject: [clientToken('namespace'), clientToken('storage'), clientToken('network'), clientToken('cgroup')],
@@ -38,7 +45,28 @@ import type { ServiceCaller } from './service-caller.js';
     },
     { provide: StatsFlow, inject: [SERVICE_CALLER, ContainerStore], useFactory: (s: ServiceCaller, c: ContainerStore) => new StatsFlow(s, c) },
     { provide: ImageFlow, inject: [SERVICE_CALLER, ContainerStore], useFactory: (s: ServiceCaller, c: ContainerStore) => new ImageFlow(s, c) },
-    ...[RunFlow, RemoveFlow, StopFlow, ExecFlow, ExportFlow, CommitFlow].map((Flow) => ({
+    ...[RemoveFlow, StopFlow].map((Flow) => ({
+      provide: Flow,
+      inject: [SERVICE_CALLER, ContainerStore, ExitMonitor, ContainerLocks],
+      useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor, l: ContainerLocks) => new Flow(s, c, m, l),
+    })),
+    {
+      provide: CreateFlow,
+      inject: [SERVICE_CALLER, ContainerStore, ContainerLocks],
+      useFactory: (s: ServiceCaller, c: ContainerStore, l: ContainerLocks) => new CreateFlow(s, c, l),
+    },
+    {
+      provide: StartFlow,
+      inject: [SERVICE_CALLER, ContainerStore, ExitMonitor, ContainerLocks, DataLayout],
+      useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor, l: ContainerLocks, d: DataLayout) => new StartFlow(s, c, m, l, d),
+    },
+    { provide: RunFlow, inject: [CreateFlow, StartFlow], useFactory: (c: CreateFlow, s: StartFlow) => new RunFlow(c, s) },
+    {
+      provide: RestartFlow,
+      inject: [ContainerStore, ContainerLocks, StopFlow, StartFlow],
+      useFactory: (c: ContainerStore, l: ContainerLocks, stop: StopFlow, start: StartFlow) => new RestartFlow(c, l, stop, start),
+    },
+    ...[ExecFlow, ExportFlow, CommitFlow].map((Flow) => ({
       provide: Flow,
       inject: [SERVICE_CALLER, ContainerStore, ExitMonitor],
       useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor) => new Flow(s, c, m),

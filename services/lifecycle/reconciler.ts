@@ -1,18 +1,24 @@
 /**
  * At start, the lifecycle service brings its records in line with the containers' shims, which
- * ran on while it was away: a live shim -> running (and followed until it ends); an exit.json ->
- * exited with that status (cleaned up now: no service may have been there when it ended);
- * neither -> exited with an error noted. Requests wait for this (`ready`), so `ps` after a restart
- * shows the truth.
+ * ran on while it was away, and finishes what a crash left half-done:
+ * - a live shim -> running (and followed until it ends), whatever the record said;
+ * - running/stopping with an exit.json -> exited with that status (cleaned up now: no service may
+ *   have been there when it ended); with neither -> exited with an error noted;
+ * - created with no shim -> still created; exited with no shim -> untouched;
+ * - creating (a create cut short) -> undone, record and all, so its name is free again;
+ * - removing (a rm cut short) -> the removal finished (the process killed first if it lives).
+ * Requests wait for this (`ready`), so `ps` after a restart shows the truth.
  */
 import { NAMESPACE } from '../../lib/contracts/patterns.js';
 import type { ProcessStateReply } from '../../lib/contracts/types.js';
-import type { ContainerStore } from './container-store.js';
+import type { ContainerRecord, ContainerStore } from './container-store.js';
 import { LOST_EXIT, type ExitMonitor } from './exit-monitor.js';
+import { removeContainerParts, withTimeout } from './remove-flow.js';
 import type { ServiceCaller } from './service-caller.js';
 
 /** the namespace service starts alongside us: wait this long for it before giving up */
 const NAMESPACE_WAIT_MS = 30_000;
+const SIGKILL = 9;
 
 export class Reconciler {
   readonly ready: Promise<void>;
@@ -27,19 +33,44 @@ export class Reconciler {
   }
 
   private async reconcile(): Promise<void> {
-    const open = this.store.list().filter((c) => c.state === 'running' || c.state === 'created');
     const deadline = Date.now() + NAMESPACE_WAIT_MS;
-    for (const c of open) {
-      const state = await this.stateOf(c.id, deadline);
-      if (!state) {
-        this.log(`lifecycle: namespace service not answering; ${c.id.slice(0, 12)} stays ${c.state} until it does`);
-        this.monitor.watch(c.id);
-      } else if (state.status === 'running') {
-        if (c.state !== 'running') this.store.update(c.id, { state: 'running' });
-        this.monitor.watch(c.id);
-      } else {
-        await this.monitor.finalize(c.id, state.status === 'exited' ? state.exit : LOST_EXIT);
+    for (const c of this.store.list()) {
+      try {
+        await this.reconcileOne(c, deadline);
+      } catch (err) {
+        this.log(`lifecycle: reconcile of ${c.id.slice(0, 12)} failed: ${(err as Error).message}`);
       }
+    }
+  }
+
+  private async reconcileOne(c: ContainerRecord, deadline: number): Promise<void> {
+    if (c.state === 'creating') {
+      await removeContainerParts(this.services, c.id);
+      this.store.remove(c.id);
+      this.log(`lifecycle: undid the interrupted create of ${c.id.slice(0, 12)} (${c.name})`);
+      return;
+    }
+    const state = await this.stateOf(c.id, deadline);
+    if (!state) {
+      this.log(`lifecycle: namespace service not answering; ${c.id.slice(0, 12)} stays ${c.state} until it does`);
+      if (c.state === 'running' || c.state === 'stopping') this.monitor.watch(c.id);
+      return;
+    }
+    if (c.state === 'removing') {
+      if (state.status === 'running') {
+        const ended = this.monitor.whenFinalized(c.id);
+        await this.services.call('namespace', NAMESPACE.signal, { containerId: c.id, signal: SIGKILL }).catch(() => undefined);
+        await withTimeout(ended, NAMESPACE_WAIT_MS, `container ${c.name} did not end after SIGKILL; its removal waits for the next start`);
+      }
+      await removeContainerParts(this.services, c.id);
+      this.store.remove(c.id);
+      this.log(`lifecycle: finished the interrupted removal of ${c.id.slice(0, 12)} (${c.name})`);
+    } else if (state.status === 'running') {
+      this.store.transition(c.id, 'recovered');
+      this.monitor.watch(c.id);
+    } else if (c.state === 'running' || c.state === 'stopping' || (c.state === 'created' && state.status === 'exited')) {
+      // created with an exit: it was started and ended while we were away
+      await this.monitor.finalize(c.id, state.status === 'exited' ? state.exit : LOST_EXIT);
     }
   }
 

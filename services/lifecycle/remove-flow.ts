@@ -2,6 +2,7 @@
 import { NestboxError } from '../../lib/errors.js';
 import { CGROUP, NAMESPACE, NETWORK, STORAGE } from '../../lib/contracts/patterns.js';
 import type { ContainerRecord, ContainerStore } from './container-store.js';
+import { lockContainer, type ContainerLocks } from './container-locks.js';
 import { volumeUsers } from './volume-mounts.js';
 import type { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
@@ -11,13 +12,22 @@ const SIGKILL = 9;
 const KILL_WAIT_MS = 30_000;
 
 export class RemoveFlow {
-  constructor(private readonly services: ServiceCaller, private readonly store: ContainerStore, private readonly monitor: ExitMonitor) {}
+  constructor(
+    private readonly services: ServiceCaller,
+    private readonly store: ContainerStore,
+    private readonly monitor: ExitMonitor,
+    private readonly locks: ContainerLocks,
+  ) {}
 
   async remove(ref: string, force: boolean, volumes = false): Promise<{ id: string; name: string }> {
-    const record = this.store.find(ref);
-    const removed = await this.removeContainer(record, force);
-    if (volumes) await this.removeUnusedVolumes(record);
-    return removed;
+    const { record, release } = await lockContainer(this.store, this.locks, ref);
+    try {
+      const removed = await this.removeContainer(record, force);
+      if (volumes) await this.removeUnusedVolumes(record);
+      return removed;
+    } finally {
+      release();
+    }
   }
 
   /** `volume rm`: refused while any container (running or not) names it in its -v, as docker. */
@@ -36,23 +46,27 @@ export class RemoveFlow {
     }
   }
 
+  /** With its lock held: `removing` first (a crash then finishes the removal at the next start), then its parts, the record last. */
   private async removeContainer(record: ContainerRecord, force: boolean): Promise<{ id: string; name: string }> {
-    if (record.state === 'running' || record.state === 'created') {
-      if (!force) {
-        throw new NestboxError('FAILED_PRECONDITION', `cannot remove container ${record.name}: it is ${record.state}; stop it first or use rm -f`);
-      }
+    const mayRun = record.state === 'running' || record.state === 'stopping' || record.state === 'removing';
+    this.store.transition(record.id, force ? 'force-remove' : 'remove');
+    if (mayRun) {
+      // the exit leaves the record as it is (removing): the cleanup is the removal's, below
       const finalized = this.monitor.whenFinalized(record.id);
       await this.services.call('namespace', NAMESPACE.signal, { containerId: record.id, signal: SIGKILL }).catch(() => undefined);
       await withTimeout(finalized, KILL_WAIT_MS, `container ${record.name} did not end within ${KILL_WAIT_MS / 1000} s of SIGKILL`);
-      if (!this.store.exists(record.id)) return { id: record.id, name: record.name }; // it was --rm
     }
-    const containerId = record.id;
-    await this.services.call('network', NETWORK.detach, { containerId });
-    await this.services.call('cgroup', CGROUP.destroy, { containerId });
-    await this.services.call('storage', STORAGE.removeRootfs, { containerId });
-    this.store.remove(containerId);
+    await removeContainerParts(this.services, record.id);
+    this.store.remove(record.id);
     return { id: record.id, name: record.name };
   }
+}
+
+/** What a container owns outside its record: network files, cgroup, layer (each step idempotent). */
+export async function removeContainerParts(services: ServiceCaller, containerId: string): Promise<void> {
+  await services.call('network', NETWORK.detach, { containerId });
+  await services.call('cgroup', CGROUP.destroy, { containerId });
+  await services.call('storage', STORAGE.removeRootfs, { containerId });
 }
 
 export function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

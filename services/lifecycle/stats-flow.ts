@@ -43,7 +43,8 @@ export class StatsFlow {
 /** The record in docker's inspect shape (the fields nestbox has; more come with the lifecycle issue). */
 export function inspectView(c: ContainerRecord): Record<string, unknown> {
   const l = c.limits ?? {};
-  const status = c.state === 'removing' ? 'removing' : c.state;
+  // docker's words: a container being stopped still runs; one being made is not there yet
+  const status = c.state === 'stopping' ? 'running' : c.state === 'creating' ? 'created' : c.state;
   return {
     Id: c.id,
     Created: c.createdAt,
@@ -51,7 +52,7 @@ export function inspectView(c: ContainerRecord): Record<string, unknown> {
     Args: c.command.slice(1),
     State: {
       Status: status,
-      Running: c.state === 'running',
+      Running: status === 'running',
       OOMKilled: c.oomKilled === true,
       ExitCode: c.exitCode ?? 0,
       Error: c.error ?? '',

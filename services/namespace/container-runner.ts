@@ -184,6 +184,9 @@ export class ContainerRunner {
     if (containerProcessState(dir).status === 'running') {
       throw new NestboxError('ALREADY_EXISTS', `container ${req.containerId.slice(0, 12)} is already running`);
     }
+    // a started-again container's last exit is history: if this launch fails before its shim
+    // runs (which removes it too), the state must say "none", not that old exit
+    rmSync(join(dir, 'exit.json'), { force: true });
     const spec = buildSpec(req, this.ids(), this.overlay.driver);
     const bundleDir = writeBundle(dir, spec);
     await launchShim(this.bins.shim, {

@@ -83,7 +83,7 @@ each('run -d survives SIGKILL of nestboxd and every service; ps shows it Up; sto
 
   const rm = await nb.cli(['rm', id]);
   t.is(rm.code, 1);
-  t.regex(rm.stderr, /is running; stop it first or use rm -f/);
+  t.regex(rm.stderr, /container is running: stop the container before removing or force remove/);
 
   // busybox sleep as pid 1 has no handler for SIGTERM: the kill comes after the grace
   const began = Date.now();

@@ -1,0 +1,135 @@
+/**
+ * `create` (and the first half of `run`): the record, with what every start launches fixed in it
+ * (the container's config), the container's own layer dirs, its cgroup (so a limit the host
+ * cannot enforce is refused now, not at start) and its named volumes. Nothing runs yet. Each
+ * step registers its undo before the next starts; a failure undoes them all and removes the
+ * record, so a failed create leaves nothing, not even its name taken.
+ */
+import { NestboxError } from '../../lib/errors.js';
+import { CGROUP, NAMESPACE, STORAGE } from '../../lib/contracts/patterns.js';
+import type { RunRequestDto } from '../../lib/contracts/lifecycle.dto.js';
+import type { CreateChunk, IdMapInfo, ImageConfig, ImageInfo, PullChunk, RunChunk } from '../../lib/contracts/types.js';
+import type { ContainerLocks, Release } from './container-locks.js';
+import type { ContainerStore } from './container-store.js';
+import type { ServiceCaller } from './service-caller.js';
+import { volumeMounts } from './volume-mounts.js';
+
+type Undo = () => Promise<unknown>;
+
+export function commandLine(config: ImageConfig, req: Pick<RunRequestDto, 'command' | 'entrypoint'>): string[] {
+  // docker: --entrypoint replaces the image's Entrypoint and drops its Cmd
+  const entrypoint = req.entrypoint !== undefined ? (req.entrypoint === '' ? [] : [req.entrypoint]) : (config.Entrypoint ?? []);
+  const cmd = req.command.length > 0 ? req.command : req.entrypoint !== undefined ? [] : (config.Cmd ?? []);
+  return [...entrypoint, ...cmd];
+}
+
+export function mergeEnv(image: string[] = [], overrides: string[], defaults: Record<string, string>): string[] {
+  const env = new Map<string, string>();
+  for (const [k, v] of Object.entries(defaults)) env.set(k, v);
+  for (const e of [...image, ...overrides]) {
+    const i = e.indexOf('=');
+    env.set(e.slice(0, i), e.slice(i + 1));
+  }
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+export function parseUser(user: string | undefined, imageUser: string | undefined): { uid: number; gid: number } {
+  const spec = user ?? imageUser ?? '';
+  if (spec === '') return { uid: 0, gid: 0 };
+  const m = /^(\d+)(?::(\d+))?$/.exec(spec);
+  if (!m) throw new NestboxError('INVALID_ARGUMENT', `user "${spec}" must be numeric UID[:GID] (names come with the namespace issue)`);
+  const uid = Number(m[1]);
+  return { uid, gid: m[2] !== undefined ? Number(m[2]) : uid };
+}
+
+/** A created container, its lock still held by the caller (run starts it before anyone else may touch it). */
+export interface Prepared {
+  id: string;
+  release: Release;
+}
+
+export class CreateFlow {
+  constructor(
+    private readonly services: ServiceCaller,
+    private readonly store: ContainerStore,
+    private readonly locks: ContainerLocks,
+  ) {}
+
+  /** `create`: warnings and pull progress, then the new container's id. */
+  async *create(req: RunRequestDto): AsyncGenerator<CreateChunk> {
+    // prepare yields only warnings and pull progress
+    const { id, release } = yield* (this.prepare(req) as AsyncGenerator<CreateChunk, Prepared>);
+    release();
+    yield { containerId: id, created: true };
+  }
+
+  /** The created container (state `created`), with its lock held: the caller releases it. */
+  async *prepare(req: RunRequestDto): AsyncGenerator<RunChunk, Prepared> {
+    const ids = await this.services.call<IdMapInfo>('namespace', NAMESPACE.idMap, {});
+    if (ids.warning) yield { warning: ids.warning };
+    const owner = { rootUid: ids.rootUid, rootGid: ids.rootGid };
+    const image = yield* this.resolveOrPull(req, owner);
+    const args = commandLine(image.config, req);
+    if (args.length === 0) throw new NestboxError('INVALID_ARGUMENT', `no command specified and image ${image.ref} has none`);
+    const user = parseUser(req.user, image.config.User);
+
+    // one synchronous stretch: the record, its hostname and config, its lock
+    const { id } = this.store.create({
+      name: req.name, image: image.ref, imageId: image.id, command: args, hostname: '', autoRemove: req.remove,
+      ...(req.volumes?.length ? { volumes: req.volumes } : {}),
+      ...(req.limits ? { limits: { ...req.limits } } : {}),
+    });
+    const hostname = req.hostname ?? id.slice(0, 12);
+    const env = mergeEnv(image.config.Env, req.env, {
+      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      HOSTNAME: hostname,
+      HOME: user.uid === 0 ? '/root' : '/',
+    });
+    this.store.update(id, {
+      hostname,
+      config: {
+        process: { args, env, cwd: req.workdir ?? (image.config.WorkingDir || '/'), uid: user.uid, gid: user.gid },
+        network: req.network,
+        ...(req.init ? { init: true } : {}),
+        ...(req.tty ? { tty: true } : {}),
+        ...(req.interactive ? { stdin: true } : {}),
+      },
+    });
+    const release = this.locks.holdNew(id);
+
+    const undo: Undo[] = [];
+    try {
+      undo.push(() => this.services.call('storage', STORAGE.removeRootfs, { containerId: id }));
+      await this.services.call('storage', STORAGE.prepareRootfs, { containerId: id, imageId: image.id, ...owner });
+      undo.push(() => this.services.call('cgroup', CGROUP.destroy, { containerId: id }));
+      await this.services.call('cgroup', CGROUP.create, { containerId: id, ...(req.limits ? { limits: req.limits } : {}) });
+      // named volumes made here stay (docker's too): they are data, not this container's
+      await volumeMounts(this.services, req.volumes ?? [], owner);
+      this.store.transition(id, 'prepared');
+    } catch (err) {
+      for (const step of undo.reverse()) {
+        await step().catch((e: Error) => process.stderr.write(`lifecycle: cleanup of ${id.slice(0, 12)} failed: ${e.message}\n`));
+      }
+      this.store.remove(id);
+      release();
+      throw err;
+    }
+    return { id, release };
+  }
+
+  /** The image; one not stored is pulled first when the request says how (docker's --pull missing), its progress passed on. */
+  private async *resolveOrPull(req: RunRequestDto, owner: { rootUid: number; rootGid: number }): AsyncGenerator<RunChunk, ImageInfo> {
+    if (!req.pullAlways) {
+      try {
+        return await this.services.call<ImageInfo>('storage', STORAGE.resolveImage, { ref: req.image, ...owner });
+      } catch (err) {
+        if (!req.pull || !(err instanceof NestboxError) || err.code !== 'NOT_FOUND') throw err;
+      }
+      yield { pull: { missing: req.image } };
+    } else if (!req.pull) {
+      throw new NestboxError('INVALID_ARGUMENT', 'pullAlways needs the pull settings');
+    }
+    for await (const chunk of this.services.stream<PullChunk>('storage', STORAGE.pullImage, { ref: req.image, ...req.pull, ...owner })) yield { pull: chunk };
+    return await this.services.call<ImageInfo>('storage', STORAGE.resolveImage, { ref: req.image, ...owner });
+  }
+}
