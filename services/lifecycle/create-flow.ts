@@ -13,6 +13,7 @@ import type { ContainerLocks, Release } from './container-locks.js';
 import type { ContainerStore } from './container-store.js';
 import type { ServiceCaller } from './service-caller.js';
 import { volumeMounts } from './volume-mounts.js';
+import { crashPoint } from '../../lib/fault-point.js';
 
 type Undo = () => Promise<unknown>;
 
@@ -96,13 +97,16 @@ export class CreateFlow {
       },
     });
     const release = this.locks.holdNew(id);
+    crashPoint('create:after-record');
 
     const undo: Undo[] = [];
     try {
       undo.push(() => this.services.call('storage', STORAGE.removeRootfs, { containerId: id }));
       await this.services.call('storage', STORAGE.prepareRootfs, { containerId: id, imageId: image.id, ...owner });
+      crashPoint('create:after-rootfs');
       undo.push(() => this.services.call('cgroup', CGROUP.destroy, { containerId: id }));
       await this.services.call('cgroup', CGROUP.create, { containerId: id, ...(req.limits ? { limits: req.limits } : {}) });
+      crashPoint('create:after-cgroup');
       // named volumes made here stay (docker's too): they are data, not this container's
       await volumeMounts(this.services, req.volumes ?? [], owner);
       this.store.transition(id, 'prepared');

@@ -4,12 +4,13 @@
  * - a live shim -> running (and followed until it ends), whatever the record said;
  * - running/stopping with an exit.json -> exited with that status (cleaned up now: no service may
  *   have been there when it ended); with neither -> exited with an error noted;
- * - created with no shim -> still created; exited with no shim -> untouched;
+ * - created with no shim -> still created; exited with no shim -> its cgroup removed (a start cut
+ *   short may have made it again), else untouched;
  * - creating (a create cut short) -> undone, record and all, so its name is free again;
  * - removing (a rm cut short) -> the removal finished (the process killed first if it lives).
  * Requests wait for this (`ready`), so `ps` after a restart shows the truth.
  */
-import { NAMESPACE } from '../../lib/contracts/patterns.js';
+import { CGROUP, NAMESPACE } from '../../lib/contracts/patterns.js';
 import type { ProcessStateReply } from '../../lib/contracts/types.js';
 import type { ContainerRecord, ContainerStore } from './container-store.js';
 import { LOST_EXIT, type ExitMonitor } from './exit-monitor.js';
@@ -71,6 +72,9 @@ export class Reconciler {
     } else if (c.state === 'running' || c.state === 'stopping' || (c.state === 'created' && state.status === 'exited')) {
       // created with an exit: it was started and ended while we were away
       await this.monitor.finalize(c.id, state.status === 'exited' ? state.exit : LOST_EXIT);
+    } else if (c.state === 'exited') {
+      // a start of it cut short may have made its cgroup again: an exited container holds none
+      await this.services.call('cgroup', CGROUP.destroy, { containerId: c.id });
     }
   }
 

@@ -6,6 +6,7 @@ import { lockContainer, type ContainerLocks } from './container-locks.js';
 import { volumeUsers } from './volume-mounts.js';
 import type { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
+import { crashPoint } from '../../lib/fault-point.js';
 
 const SIGKILL = 9;
 /** after SIGKILL a container is gone in milliseconds; this is for a namespace service coming back */
@@ -50,11 +51,13 @@ export class RemoveFlow {
   private async removeContainer(record: ContainerRecord, force: boolean): Promise<{ id: string; name: string }> {
     const mayRun = record.state === 'running' || record.state === 'stopping' || record.state === 'removing';
     this.store.transition(record.id, force ? 'force-remove' : 'remove');
+    crashPoint('rm:after-removing');
     if (mayRun) {
       // the exit leaves the record as it is (removing): the cleanup is the removal's, below
       const finalized = this.monitor.whenFinalized(record.id);
       await this.services.call('namespace', NAMESPACE.signal, { containerId: record.id, signal: SIGKILL }).catch(() => undefined);
       await withTimeout(finalized, KILL_WAIT_MS, `container ${record.name} did not end within ${KILL_WAIT_MS / 1000} s of SIGKILL`);
+      crashPoint('rm:after-kill');
     }
     await removeContainerParts(this.services, record.id);
     this.store.remove(record.id);

@@ -16,6 +16,7 @@ import type { ContainerStore } from './container-store.js';
 import type { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
 import { volumeMounts } from './volume-mounts.js';
+import { crashPoint } from '../../lib/fault-point.js';
 
 type Undo = () => Promise<unknown>;
 
@@ -91,6 +92,7 @@ export class StartFlow {
       const rootfs = await this.services.call<RootfsInfo>('storage', STORAGE.prepareRootfs, { containerId: id, imageId: record.imageId, ...owner });
       undo.push(() => this.services.call('cgroup', CGROUP.destroy, { containerId: id }));
       const cgroup = await this.services.call<CgroupPlacement>('cgroup', CGROUP.create, { containerId: id, ...(record.limits ? { limits: record.limits } : {}) });
+      crashPoint('start:after-cgroup');
       undo.push(() => this.services.call('network', NETWORK.detach, { containerId: id }));
       const net = await this.services.call<NetworkAttachment>('network', NETWORK.attach, { containerId: id, mode: config.network, hostname: record.hostname, ...owner });
       const volumes = await volumeMounts(this.services, record.volumes ?? [], owner);
@@ -126,6 +128,7 @@ export class StartFlow {
         if ('exit' in reply) {
           exit = reply.exit; // it ended during setup (or at once): said below, as in the foreground
         } else {
+          crashPoint('start:after-launch');
           started();
           this.monitor.watch(id);
           yield { containerId: id, started: true };

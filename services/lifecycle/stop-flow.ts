@@ -6,6 +6,7 @@ import type { ContainerStore } from './container-store.js';
 import type { ExitMonitor } from './exit-monitor.js';
 import { withTimeout } from './remove-flow.js';
 import type { ServiceCaller } from './service-caller.js';
+import { crashPoint } from '../../lib/fault-point.js';
 
 const SIGTERM = 15;
 const SIGKILL = 9;
@@ -34,9 +35,11 @@ export class StopFlow {
     // docker: stopping a container that is not running succeeds and changes nothing
     const { record, moved } = this.store.transition(id, 'stop');
     if (!moved) return { id, name: record.name, exitCode: record.exitCode };
+    crashPoint('stop:after-stopping');
     const finalized = this.monitor.whenFinalized(id);
     try {
       if (await this.signal(id, SIGTERM)) {
+        crashPoint('stop:after-term');
         const ended = await withTimeout(finalized, timeoutS * 1000, '').then(() => true, () => false);
         if (!ended) await this.signal(id, SIGKILL);
       }
