@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 /**
  * The `nestbox` command: a thin ZeroMQ client of the services (no NestJS loaded). Exit codes as
  * docker: 125 when nestbox fails, 126/127 when the command cannot run, else the container's.
@@ -13,7 +13,7 @@ Commands:
   create [OPTIONS] IMAGE [COMMAND] [ARG...] Create a container without starting it (run's options but -d)
   start [-a] [-i] CONTAINER...             Start created or stopped containers (-a: attached, the container's exit code)
   restart [-t SECONDS] CONTAINER...        Stop, then start containers
-  exec [OPTIONS] CONTAINER COMMAND [ARG...]  Run a command in a running container (-i, -t, -d, -e, -w, -u)
+  exec [OPTIONS] CONTAINER COMMAND [ARG...]  Run a command in a running container (-i, -t, -d, -e, --env-file, -w, -u)
   ps [-a] [-q] [--format json]             List containers
   stats [--no-stream] [--format json] [CONTAINER...]  Show containers' CPU, memory and pids use
   inspect CONTAINER...                     Show containers' records as JSON (State.OOMKilled, ExitCode)

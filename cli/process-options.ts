@@ -3,11 +3,13 @@
  * user, and how it is attached (-i, -t, -d). Checked here so a mistake is named before any
  * service starts.
  */
+import { readFileSync } from 'node:fs';
 import { NestboxError } from '../lib/errors.js';
 import type { OptionSpec } from './args.js';
 
 export const PROCESS_SPECS: OptionSpec[] = [
   { name: 'env', short: 'e', takesValue: true, repeatable: true },
+  { name: 'env-file', takesValue: true, repeatable: true },
   { name: 'workdir', short: 'w', takesValue: true },
   { name: 'user', short: 'u', takesValue: true },
   { name: 'detach', short: 'd', takesValue: false },
@@ -26,7 +28,9 @@ export interface ProcessOptions {
 
 export function processOptions(options: Map<string, string[]>): ProcessOptions {
   const one = (n: string) => options.get(n)?.at(-1);
-  const env = (options.get('env') ?? []).map((e) => {
+  // docker's order: the files first, then -e, a later entry overriding an earlier one
+  const fromFiles = (options.get('env-file') ?? []).flatMap((path) => parseEnvFile(readEnvFile(path), path));
+  const env = [...fromFiles, ...(options.get('env') ?? [])].map((e) => {
     if (e.includes('=')) return e;
     const v = process.env[e]; // docker: -e NAME passes the caller's value, or nothing
     return v === undefined ? undefined : `${e}=${v}`;
@@ -42,4 +46,32 @@ export function processOptions(options: Map<string, string[]>): ProcessOptions {
   if (user !== undefined) o.user = user;
   for (const flag of ['detach', 'interactive', 'tty'] as const) if (one(flag) === 'true') o[flag] = true;
   return o;
+}
+
+function readEnvFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new NestboxError('INVALID_ARGUMENT', `--env-file ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`);
+  }
+}
+
+/**
+ * docker's --env-file format: one NAME=VALUE or NAME (the caller's value) per line, taken
+ * literally (no quotes, no expansion); blank lines and lines starting with # are skipped.
+ */
+export function parseEnvFile(text: string, path: string): string[] {
+  const out: string[] = [];
+  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/^\s+/, '');
+    if (line === '' || line.startsWith('#')) return;
+    const eq = line.indexOf('=');
+    const name = eq < 0 ? line.trimEnd() : line.slice(0, eq);
+    if (name === '') throw new NestboxError('INVALID_ARGUMENT', `--env-file ${path} line ${i + 1}: no variable name before '='`);
+    if (/\s/.test(name)) throw new NestboxError('INVALID_ARGUMENT', `--env-file ${path} line ${i + 1}: variable '${name}' contains whitespace`);
+    if (name.includes('\0') || (eq >= 0 && line.includes('\0', eq))) throw new NestboxError('INVALID_ARGUMENT', `--env-file ${path} line ${i + 1}: contains a NUL byte`);
+    out.push(eq < 0 ? name : line);
+  });
+  return out;
 }

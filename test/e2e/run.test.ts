@@ -2,7 +2,7 @@
  * The walking skeleton end to end: the built CLI -> lifecycle -> storage, cgroup, network,
  * namespace -> native runtime, as root and as the unprivileged test user.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { TEST_USER, userIds } from '../helpers/host.js';
@@ -73,6 +73,16 @@ each('env, working directory and user reach the process', async (t, nb) => {
   t.is(uid, '1000');
   t.is(gid, '1000');
   t.regex(host, /^[0-9a-f]{12}$/);
+  // --env-file, read by the CLI as its caller: files first, then -e
+  const dir = mkdtempSync('/tmp/nbx-envfile-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  chmodSync(dir, 0o755);
+  writeFileSync(join(dir, 'env'), '# settings\nGREETING=from the file\nOTHER=kept\n', { mode: 0o644 });
+  const f = await nb.cli(['run', '--rm', '--env-file', join(dir, 'env'), '-e', 'GREETING=from -e', 'busybox', 'sh', '-c', 'echo "$GREETING/$OTHER"']);
+  t.is(f.stdout, 'from -e/kept\n', f.stderr);
+  const missing = await nb.cli(['run', '--rm', '--env-file', join(dir, 'nope'), 'busybox', 'true']);
+  t.is(missing.code, 125);
+  t.is(missing.stderr, `nestbox: --env-file ${join(dir, 'nope')}: no such file\n`);
 });
 
 each('ps lists only the container, with the command as PID 1', async (t, nb) => {

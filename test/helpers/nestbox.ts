@@ -62,11 +62,11 @@ export class NestboxInstance {
   /** argv and env that run the CLI as this instance's user (for a caller that wraps it, e.g. in script(1)) */
   command(args: string[], extraEnv: Record<string, string> = {}): [string, string[], Record<string, string>] {
     const cli = join(this.distDir, 'cli', 'main.js');
-    if (this.kind === 'root') return [process.execPath, [cli, ...args], { ...this.env(), HOME: '/root', ...extraEnv }];
+    if (this.kind === 'root') return [process.execPath, ['--', cli, ...args], { ...this.env(), HOME: '/root', ...extraEnv }];
     const ids = userIds(this.user)!;
     const env = { ...this.env(), HOME: `/home/${this.user}`, USER: this.user, LOGNAME: this.user, ...extraEnv };
     return ['setpriv', ['--reuid', String(ids.uid), '--regid', String(ids.gid), '--init-groups', '--', 'env', '-i',
-      ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, cli, ...args], {}];
+      ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, '--', cli, ...args], {}];
   }
 
   /** Runs `nestbox ARGS...` to completion (`env`: more variables for this command only; `cwd`: its directory, / by default). */

@@ -1,5 +1,8 @@
 import test from 'ava';
-import { realpathSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEnvFile } from '../../cli/process-options.js';
 import { parseArgs, parseSize } from '../../cli/args.js';
 import { buildRunRequest } from '../../cli/commands/run.js';
 import { buildExecRequest } from '../../cli/commands/exec.js';
@@ -139,4 +142,23 @@ test('run --pull: docker\'s missing (default), always, never', (t) => {
   t.is(buildRunRequest(['--pull', 'always', 'busybox']).pullAlways, true);
   t.is(buildRunRequest(['--pull=never', 'busybox']).pull, undefined);
   t.throws(() => buildRunRequest(['--pull', 'often', 'busybox']), { message: /^invalid pull option: 'often'/ });
+});
+
+test('--env-file: docker\'s format, files before -e, a later entry wins in the container', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nbx-envfile-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'env');
+  writeFileSync(file, '\uFEFF# a comment\n\nA=1\n  B= spaced value \nQUOTED="kept as is"\nNBX_FROM_CALLER\nNBX_UNSET_IN_CALLER\nEMPTY=\r\n');
+  process.env.NBX_FROM_CALLER = 'callers';
+  delete process.env.NBX_UNSET_IN_CALLER;
+  t.teardown(() => delete process.env.NBX_FROM_CALLER);
+  t.deepEqual(parseEnvFile(readFileSync(file, 'utf8'), file), ['A=1', 'B= spaced value ', 'QUOTED="kept as is"', 'NBX_FROM_CALLER', 'NBX_UNSET_IN_CALLER', 'EMPTY=']);
+  const r = buildRunRequest(['--env-file', file, '-e', 'A=2', 'busybox']);
+  t.deepEqual(r.env, ['A=1', 'B= spaced value ', 'QUOTED="kept as is"', 'NBX_FROM_CALLER=callers', 'EMPTY=', 'A=2']);
+  t.deepEqual(buildExecRequest(['--env-file', file, 'c1', 'env']).env, (r.env as string[]).slice(0, -1));
+  t.throws(() => buildRunRequest(['--env-file', join(dir, 'missing'), 'busybox']), { message: `--env-file ${join(dir, 'missing')}: no such file` });
+  t.throws(() => buildRunRequest(['--env-file', dir, 'busybox']), { message: `--env-file ${dir}: is a directory` });
+  t.throws(() => parseEnvFile('GOOD=1\nBAD NAME=2\n', 'f'), { message: "--env-file f line 2: variable 'BAD NAME' contains whitespace" });
+  t.throws(() => parseEnvFile('B =1\n', 'f'), { message: "--env-file f line 1: variable 'B ' contains whitespace" });
+  t.throws(() => parseEnvFile('=value\n', 'f'), { message: "--env-file f line 1: no variable name before '='" });
 });
