@@ -1,0 +1,45 @@
+/**
+ * The CLI stays a thin ZeroMQ client: following every import of the compiled cli/main.js (static
+ * and the per-verb dynamic ones) reaches no NestJS, rxjs, class-validator or reflect-metadata: the
+ * only package is zeromq (service-side domain classes it shares, such as the shim's attach client,
+ * know nothing of Nest). A static walk of the compiled files, so a verb
+ * that is never run in a test is checked too.
+ */
+import test from 'ava';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const dist = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const IMPORT = /(?:^|[;\s])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s*['"]([^'"]+)['"]/gm;
+
+function walk(entry: string): { files: Set<string>; packages: Map<string, string> } {
+  const files = new Set<string>();
+  const packages = new Map<string, string>(); // package -> first file importing it
+  const queue = [entry];
+  while (queue.length) {
+    const file = queue.pop()!;
+    if (files.has(file)) continue;
+    files.add(file);
+    for (const m of readFileSync(file, 'utf8').matchAll(IMPORT)) {
+      const spec = m[1] ?? m[2] ?? m[3];
+      if (spec.startsWith('.')) {
+        const target = resolve(dirname(file), spec);
+        if (!existsSync(target)) throw new Error(`${relative(dist, file)} imports ${spec}, which is not built`);
+        queue.push(target);
+      } else if (!spec.startsWith('node:')) {
+        const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+        if (!packages.has(name)) packages.set(name, relative(dist, file));
+      }
+    }
+  }
+  return { files, packages };
+}
+
+test('cli/main.js and every verb it loads import only zeromq and node: modules', (t) => {
+  const { files, packages } = walk(join(dist, 'cli', 'main.js'));
+  t.deepEqual([...packages.keys()], ['zeromq'], JSON.stringify(Object.fromEntries(packages)));
+  const verbs = [...files].filter((f) => f.includes(`${join('cli', 'commands')}/`));
+  t.true(verbs.length >= 20, `the per-verb modules were followed (${verbs.length})`);
+  t.false([...files].some((f) => /\.(module|controller|dto)\.js$/.test(f)), 'no Nest module, controller or DTO file');
+});
