@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { NestboxError } from '../lib/errors.js';
+import { USER_SPEC } from '../lib/contracts/validators.js';
 import type { OptionSpec } from './args.js';
 
 export const PROCESS_SPECS: OptionSpec[] = [
@@ -36,8 +37,8 @@ export function processOptions(options: Map<string, string[]>): ProcessOptions {
     return v === undefined ? undefined : `${e}=${v}`;
   }).filter((e): e is string => e !== undefined);
   const user = one('user');
-  if (user !== undefined && !/^\d{1,10}(:\d{1,10})?$/.test(user)) {
-    throw new NestboxError('INVALID_ARGUMENT', `user "${user}" must be numeric UID[:GID]`);
+  if (user !== undefined && !USER_SPEC.test(user)) {
+    throw new NestboxError('INVALID_ARGUMENT', `user "${user}" must be USER[:GROUP] (names or numeric ids)`);
   }
   const workdir = one('workdir');
   if (workdir !== undefined && !workdir.startsWith('/')) throw new NestboxError('INVALID_ARGUMENT', `working directory "${workdir}" must be an absolute path`);

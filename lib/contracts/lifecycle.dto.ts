@@ -4,7 +4,7 @@ import { ResourceLimitsDto } from './cgroup.dto.js';
 import { NETWORK_MODES } from './network.dto.js';
 import { ConsoleSizeDto } from './namespace.dto.js';
 import { PullSettingsDto } from './storage.dto.js';
-import { CONTAINER_ID, CONTAINER_NAME, ENV_ENTRY, HOSTNAME, IMAGE_REF } from './validators.js';
+import { CONTAINER_ID, CONTAINER_NAME, ENV_ENTRY, HOSTNAME, IMAGE_REF, USER_SPEC, USER_SPEC_MESSAGE } from './validators.js';
 
 /** one -v, parsed by lib/volume-spec.ts */
 export class VolumeSpecDto {
@@ -30,8 +30,8 @@ export class RunRequestDto {
   @IsOptional() @IsString() @Matches(/^\//, { message: 'working directory must be an absolute path' })
   workdir?: string;
 
-  /** UID[:GID], numeric for now */
-  @IsOptional() @Matches(/^\d{1,10}(:\d{1,10})?$/, { message: 'user must be UID[:GID] (numeric)' })
+  /** docker's -u USER[:GROUP] (names resolved in the container) */
+  @IsOptional() @Matches(USER_SPEC, { message: USER_SPEC_MESSAGE })
   user?: string;
 
   @IsOptional() @Matches(HOSTNAME, { message: 'hostname must be a valid host name' }) @MaxLength(63)
@@ -96,8 +96,8 @@ export class ExecRequestDto {
   @IsArray() @ArrayMinSize(1, { message: 'no command given' }) @IsString({ each: true }) args: string[];
   @IsArray() @Matches(ENV_ENTRY, { each: true, message: 'env entries must be KEY=VALUE' }) env: string[];
   @IsOptional() @IsString() @Matches(/^\//, { message: 'working directory must be an absolute path' }) workdir?: string;
-  /** UID[:GID], numeric */
-  @IsOptional() @Matches(/^\d{1,10}(:\d{1,10})?$/, { message: 'user must be UID[:GID] (numeric)' }) user?: string;
+  /** docker's -u USER[:GROUP] (names resolved in the container) */
+  @IsOptional() @Matches(USER_SPEC, { message: USER_SPEC_MESSAGE }) user?: string;
   @IsOptional() @IsBoolean() interactive?: boolean;
   @IsOptional() @IsBoolean() tty?: boolean;
   @IsOptional() @IsBoolean() detach?: boolean;

@@ -2,7 +2,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested, IsBoolean,
 } from 'class-validator';
-import { CONTAINER_ID, ENV_ENTRY, HOSTNAME } from './validators.js';
+import { CONTAINER_ID, ENV_ENTRY, HOSTNAME, USER_SPEC, USER_SPEC_MESSAGE } from './validators.js';
 
 export class MountDto {
   @IsString() @Matches(/^\//, { message: 'mount destination must be absolute' }) destination: string;
@@ -28,6 +28,8 @@ export class ProcessDto {
   @IsString() @Matches(/^\//, { message: 'working directory must be absolute' }) cwd: string;
   @IsInt() @Min(0) uid: number;
   @IsInt() @Min(0) gid: number;
+  /** docker's -u USER[:GROUP]: the runtime resolves it in the container (uid, gid, groups, HOME), overriding uid/gid */
+  @IsOptional() @Matches(USER_SPEC, { message: USER_SPEC_MESSAGE }) username?: string;
 }
 
 /** a terminal's size at its creation (OCI process.consoleSize), so the command starts with it */
@@ -84,6 +86,8 @@ export class ExecContainerDto {
   @IsOptional() @IsString() @Matches(/^\//, { message: 'working directory must be absolute' }) cwd?: string;
   @IsOptional() @IsInt() @Min(0) uid?: number;
   @IsOptional() @IsInt() @Min(0) gid?: number;
+  /** docker's -u USER[:GROUP], resolved in the container; wins over uid/gid */
+  @IsOptional() @Matches(USER_SPEC, { message: USER_SPEC_MESSAGE }) username?: string;
 }
 
 /**

@@ -2,6 +2,7 @@
 #include "process.h"
 #include "caps.h"
 #include "spec.h"
+#include "user_lookup.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -37,8 +38,22 @@ int process_limits(const struct nbx_spec *s)
 	return 0;
 }
 
+/* HOME of the user process.user.username named, for process_environment (NULL: none resolved). */
+static char *resolved_home;
+
 int process_identity(const struct nbx_spec *s)
 {
+	uid_t uid = s->uid;
+	gid_t gid = s->gid;
+	struct nbx_user named = {0};
+	/* Read as container root, before anything changes: the container's own files (after pivot_root). */
+	if (s->username) {
+		if (user_lookup(s->username, "/etc/passwd", "/etc/group", &named) < 0)
+			return -1;
+		uid = named.uid;
+		gid = named.gid;
+		resolved_home = named.home;
+	}
 	/* With container root's capabilities, so a cwd the user cannot search still works. */
 	if (chdir(s->cwd) < 0)
 		return nbx_fail_errno("chdir to cwd %s", s->cwd);
@@ -51,16 +66,24 @@ int process_identity(const struct nbx_spec *s)
 				return nbx_fail("additionalGids: setgroups is denied in this user namespace (single-id mapping)");
 			return nbx_fail_errno("setgroups (additionalGids)");
 		}
+	} else if (named.nsgids > 0) {
+		/* the user's groups from /etc/group; with a single-id mapping there are none to have */
+		if (setgroups(named.nsgids, named.sgids) < 0) {
+			if (errno != EPERM)
+				return errno == EINVAL ? nbx_fail("the groups of %s in /etc/group are not all mapped in the user namespace", s->username)
+						       : nbx_fail_errno("setgroups (the groups of %s)", s->username);
+			/* denied ("deny" in setgroups: a single-id mapping): it has no other groups to be in */
+		}
 	} else if (setgroups(0, NULL) < 0 && errno != EPERM) {
 		return nbx_fail_errno("setgroups");
 	}
 	/* EINVAL from setres[ug]id means the id has no mapping in the user namespace. */
-	if (setresgid(s->gid, s->gid, s->gid) < 0)
-		return errno == EINVAL ? nbx_fail("process.user.gid %u is not mapped in the user namespace", s->gid)
-				       : nbx_fail_errno("setresgid %u", s->gid);
-	if (setresuid(s->uid, s->uid, s->uid) < 0)
-		return errno == EINVAL ? nbx_fail("process.user.uid %u is not mapped in the user namespace", s->uid)
-				       : nbx_fail_errno("setresuid %u", s->uid);
+	if (setresgid(gid, gid, gid) < 0)
+		return errno == EINVAL ? nbx_fail("process.user.gid %u is not mapped in the user namespace", gid)
+				       : nbx_fail_errno("setresgid %u", gid);
+	if (setresuid(uid, uid, uid) < 0)
+		return errno == EINVAL ? nbx_fail("process.user.uid %u is not mapped in the user namespace", uid)
+				       : nbx_fail_errno("setresuid %u", uid);
 	return caps_after_setuid(&s->caps);
 }
 
@@ -69,6 +92,9 @@ void process_environment(const struct nbx_spec *s)
 	clearenv();
 	for (size_t i = 0; i < s->env.n; i++)
 		putenv(s->env.v[i]); /* the strings live until exec */
+	/* docker: HOME from the named user's passwd entry unless the environment sets it */
+	if (resolved_home && !getenv("HOME"))
+		setenv("HOME", resolved_home, 1);
 }
 
 /* docker writes errno text in lower case: "permission denied". */

@@ -111,6 +111,13 @@ static int parse_process(json_t *root, struct nbx_spec *s)
 	if (need_uint(user, "gid", "process.user.gid", UINT32_MAX - 1, &n) < 0)
 		return -1;
 	s->gid = (gid_t)n;
+	json_t *uname = user ? json_object_get(user, "username") : NULL;
+	if (uname && !json_is_null(uname)) {
+		const char *v = json_is_string(uname) ? json_string_value(uname) : NULL;
+		if (!v || !*v || strlen(v) > 256 || strchr(v, '\n'))
+			return BAD("process.user.username", "must be USER[:GROUP]");
+		s->username = xstrdup(v);
+	}
 	if (get_uint(user, "umask", "process.user.umask", 0777, &n, &s->has_umask) < 0)
 		return -1;
 	s->umask = (mode_t)n;

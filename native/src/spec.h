@@ -72,6 +72,8 @@ struct nbx_spec {
 	char *cwd;
 	uid_t uid;
 	gid_t gid;
+	/* process.user.username (ours): docker's -u USER[:GROUP], resolved in the container's /etc/passwd and /etc/group */
+	char *username;
 	gid_t *add_gids;
 	size_t nadd_gids;
 	bool has_umask;

@@ -16,7 +16,7 @@ export type { ContainerState };
 
 /** What every start of the container launches (docker's container config): fixed at create. */
 export interface LaunchConfig {
-  process: { args: string[]; env: string[]; cwd: string; uid: number; gid: number };
+  process: { args: string[]; env: string[]; cwd: string; uid: number; gid: number; username?: string };
   network: string;
   init?: boolean;
   /** -t: a pty */

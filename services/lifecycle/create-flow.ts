@@ -6,6 +6,7 @@
  * record, so a failed create leaves nothing, not even its name taken.
  */
 import { NestboxError } from '../../lib/errors.js';
+import { USER_SPEC } from '../../lib/contracts/validators.js';
 import { CGROUP, NAMESPACE, STORAGE } from '../../lib/contracts/patterns.js';
 import type { RunRequestDto } from '../../lib/contracts/lifecycle.dto.js';
 import type { CreateChunk, IdMapInfo, ImageConfig, ImageInfo, PullChunk, RunChunk } from '../../lib/contracts/types.js';
@@ -34,13 +35,16 @@ export function mergeEnv(image: string[] = [], overrides: string[], defaults: Re
   return [...env].map(([k, v]) => `${k}=${v}`);
 }
 
-export function parseUser(user: string | undefined, imageUser: string | undefined): { uid: number; gid: number } {
+/**
+ * docker's -u (else the image's User, else root) as the runtime resolves it in the container's
+ * /etc/passwd and /etc/group: uid, gid, groups and HOME as docker's. Root is "0", so its passwd
+ * entry gives HOME and its groups too.
+ */
+export function userSpec(user: string | undefined, imageUser: string | undefined): string {
   const spec = user ?? imageUser ?? '';
-  if (spec === '') return { uid: 0, gid: 0 };
-  const m = /^(\d+)(?::(\d+))?$/.exec(spec);
-  if (!m) throw new NestboxError('INVALID_ARGUMENT', `user "${spec}" must be numeric UID[:GID] (names come with the namespace issue)`);
-  const uid = Number(m[1]);
-  return { uid, gid: m[2] !== undefined ? Number(m[2]) : uid };
+  if (spec === '') return '0';
+  if (!USER_SPEC.test(spec)) throw new NestboxError('INVALID_ARGUMENT', `user "${spec}"${user === undefined ? ' (the image\'s User)' : ''} must be USER[:GROUP] (names or numeric ids)`);
+  return spec;
 }
 
 /** A created container, its lock still held by the caller (run starts it before anyone else may touch it). */
@@ -72,7 +76,7 @@ export class CreateFlow {
     const image = yield* this.resolveOrPull(req, owner);
     const args = commandLine(image.config, req);
     if (args.length === 0) throw new NestboxError('INVALID_ARGUMENT', `no command specified and image ${image.ref} has none`);
-    const user = parseUser(req.user, image.config.User);
+    const username = userSpec(req.user, image.config.User);
 
     // one synchronous stretch: the record, its hostname and config, its lock
     const { id } = this.store.create({
@@ -84,12 +88,11 @@ export class CreateFlow {
     const env = mergeEnv(image.config.Env, req.env, {
       PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       HOSTNAME: hostname,
-      HOME: user.uid === 0 ? '/root' : '/',
     });
     this.store.update(id, {
       hostname,
       config: {
-        process: { args, env, cwd: req.workdir ?? (image.config.WorkingDir || '/'), uid: user.uid, gid: user.gid },
+        process: { args, env, cwd: req.workdir ?? (image.config.WorkingDir || '/'), uid: 0, gid: 0, username },
         network: req.network,
         ...(req.init ? { init: true } : {}),
         ...(req.tty ? { tty: true } : {}),

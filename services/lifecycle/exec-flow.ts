@@ -18,14 +18,12 @@ export class ExecFlow {
   exec(req: ExecRequestDto): AsyncIterable<RunChunk> {
     const record = this.store.find(req.container);
     if (record.state !== 'running') throw new NestboxError('FAILED_PRECONDITION', `container ${record.name} is not running`);
-    const [uid, gid] = req.user !== undefined ? req.user.split(':').map(Number) : [];
     const proc = {
       containerId: record.id,
       args: req.args,
       env: req.env,
       ...(req.workdir !== undefined ? { cwd: req.workdir } : {}),
-      ...(uid !== undefined ? { uid } : {}),
-      ...(gid !== undefined ? { gid } : {}),
+      ...(req.user !== undefined ? { username: req.user } : {}),
     };
     if (req.interactive || req.tty || req.detach) return this.underShim(record.id, { ...proc, stdin: req.interactive === true, terminal: req.tty === true, detach: req.detach === true, ...(req.tty && req.consoleSize ? { consoleSize: req.consoleSize } : {}) });
     return this.services.stream<RunChunk>('namespace', NAMESPACE.exec, proc);

@@ -8,7 +8,7 @@ import type { RunChunk } from '../../lib/contracts/types.js';
 import type { CreateFlow } from './create-flow.js';
 import type { LaunchMode, StartFlow } from './start-flow.js';
 
-export { commandLine, mergeEnv, parseUser } from './create-flow.js';
+export { commandLine, mergeEnv, userSpec } from './create-flow.js';
 
 export class RunFlow {
   constructor(private readonly createFlow: CreateFlow, private readonly startFlow: StartFlow) {}

@@ -11,7 +11,7 @@ import type { ExecContainerDto } from '../../lib/contracts/namespace.dto.js';
 import type { ExitStatus } from '../../lib/contracts/types.js';
 import type { RuntimeOutput } from './container-runner.js';
 
-export type OciProcess = Record<string, unknown> & { env?: string[]; cwd?: string; user?: { uid: number; gid: number } };
+export type OciProcess = Record<string, unknown> & { env?: string[]; cwd?: string; user?: { uid: number; gid: number; username?: string } };
 
 /** docker exec's rules: the container's process, then the request's args, env by key, cwd, user. */
 export function execProcessSpec(container: OciProcess, req: ExecContainerDto): OciProcess {
@@ -24,8 +24,10 @@ export function execProcessSpec(container: OciProcess, req: ExecContainerDto): O
     args: req.args,
     env: [...env.values()],
     cwd: req.cwd ?? container.cwd ?? '/',
-    // -u UID alone means that uid with the container's gid, as docker with a numeric user
-    user: { uid: req.uid ?? user.uid, gid: req.gid ?? (req.uid !== undefined ? req.uid : user.gid) },
+    // -u USER[:GROUP] is resolved by the runtime in the container, as docker does
+    user: req.username !== undefined ? { uid: 0, gid: 0, username: req.username }
+      : req.uid !== undefined || req.gid !== undefined ? { uid: req.uid ?? user.uid, gid: req.gid ?? (req.uid !== undefined ? req.uid : user.gid) }
+        : user,
   };
 }
 

@@ -62,7 +62,7 @@ export function buildSpec(
     process: {
       terminal: req.terminal === true,
       ...(req.terminal && req.consoleSize ? { consoleSize: req.consoleSize } : {}),
-      user: { uid: p.uid, gid: p.gid },
+      user: { uid: p.uid, gid: p.gid, ...(p.username ? { username: p.username } : {}) },
       args: p.args,
       // docker sets TERM for a terminal unless the image or the caller did
       env: withTerm(p.env, req.terminal === true),

@@ -85,6 +85,36 @@ each('env, working directory and user reach the process', async (t, nb) => {
   t.is(missing.stderr, `nestbox: --env-file ${join(dir, 'nope')}: no such file\n`);
 });
 
+each('-u names resolve in the container\'s /etc/passwd and /etc/group as docker\'s (uid, gid, groups, HOME); unknown ones are one line, 125', async (t, nb) => {
+  const show = 'echo "$(id -u) $(id -g) [$(id -G)] $HOME"';
+  const cases: [string[], string][] = [
+    [[], '0 0 [0 10] /root'], // root's passwd entry, and wheel lists root (id -G: the gid, then the groups)
+    [['-u', 'nobody'], '65534 65534 [65534] /home'],
+    [['-u', 'nobody:users'], '65534 100 [100] /home'],
+    [['-u', '1000'], '1000 0 [0] /'], // no passwd entry: docker's gid 0 and HOME /
+    [['-u', '33:adm'], '33 4 [4] /var/www'],
+    [['-u', 'www-data', '-e', 'HOME=/x'], '33 33 [33] /x'], // a HOME given stays
+  ];
+  for (const [args, want] of cases) {
+    const r = await nb.cli(['run', '--rm', ...args, 'busybox', 'sh', '-c', show]);
+    t.is(r.stdout, `${want}\n`, `${args.join(' ')}: ${r.stderr}`);
+  }
+  for (const [spec, line] of [['nosuch', 'unable to find user nosuch: no matching entries in passwd file'], ['root:nosuch', 'unable to find group nosuch: no matching entries in group file']]) {
+    const r = await nb.cli(['run', '--rm', '-u', spec, 'busybox', 'true']);
+    t.is(r.code, 125, spec);
+    t.is(r.stderr, `nestbox: ${line}\n`);
+  }
+  const bad = await nb.cli(['run', '--rm', '-u', 'a b', 'busybox', 'true']);
+  t.is(bad.code, 125);
+  t.is(bad.stderr, 'nestbox: user "a b" must be USER[:GROUP] (names or numeric ids)\n');
+  // exec -u too, and a plain exec is the container's user
+  const id = (await nb.cli(['run', '-d', '-u', 'nobody', 'busybox', 'sleep', '60'])).stdout.trim();
+  t.teardown(() => nb.cli(['rm', '-f', id]).then(() => undefined));
+  t.is((await nb.cli(['exec', id, 'sh', '-c', show])).stdout, '65534 65534 [65534] /home\n');
+  t.is((await nb.cli(['exec', '-u', 'daemon', id, 'sh', '-c', show])).stdout, '1 1 [1] /usr/sbin\n');
+  t.is((await nb.cli(['exec', '-u', 'root', id, 'sh', '-c', show])).stdout, '0 0 [0 10] /root\n');
+});
+
 each('ps lists only the container, with the command as PID 1', async (t, nb) => {
   const r = await nb.cli(['run', '--rm', 'busybox', 'ps', '-o', 'pid,args']);
   t.is(r.code, 0);

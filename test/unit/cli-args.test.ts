@@ -53,7 +53,9 @@ test('exec: the container, then its command; -e/-w/-u checked; -d/-i/-t as flags
     container: 'box', args: ['sh', '-c', 'id -u'], env: ['A=1'], workdir: '/etc', user: '5:6',
   });
   t.throws(() => buildExecRequest(['box']), { message: /"nestbox exec" requires at least 2 arguments/ });
-  t.throws(() => buildExecRequest(['-u', 'nobody', 'box', 'true']), { message: 'user "nobody" must be numeric UID[:GID]' });
+  t.is(buildExecRequest(['-u', 'nobody:nogroup', 'box', 'true']).user, 'nobody:nogroup');
+  t.throws(() => buildExecRequest(['-u', 'no body', 'box', 'true']), { message: 'user "no body" must be USER[:GROUP] (names or numeric ids)' });
+  t.throws(() => buildExecRequest(['-u', 'a:b:c', 'box', 'true']), { message: /^user "a:b:c" must be USER\[:GROUP\]/ });
   t.throws(() => buildExecRequest(['-w', 'etc', 'box', 'true']), { message: /working directory "etc" must be an absolute path/ });
   t.like(buildExecRequest(['-it', 'box', 'sh']), { container: 'box', args: ['sh'], interactive: true, tty: true, detach: undefined });
   t.like(buildExecRequest(['-d', 'box', 'sh', '-i']), { args: ['sh', '-i'], detach: true, interactive: undefined });
