@@ -8,34 +8,11 @@
 // Usage: npm run build && node bench/run.mjs [--runs N]
 import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stopKeeper } from './keeper.mjs';
+import { cliPath as cli, fmt, instanceEnv, median, nestbox as nb, timeApiRun } from './lib.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 30;
-const cli = join(root, 'dist', 'cli', 'main.js');
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const fmt = (ms) => `${ms.toFixed(1)} ms`;
-
-function instanceEnv(base, mode) {
-  const env = { ...process.env, NESTBOX_RUNTIME_DIR: join(base, 'run'), NESTBOX_DATA_ROOT: join(base, 'data') };
-  delete env.NODE_EXTRA_CA_CERTS; // adds ~40 ms to every node start on this machine
-  if (mode === 'embedded') env.NESTBOX_MODE = 'embedded';
-  else delete env.NESTBOX_MODE;
-  return env;
-}
-
-function nb(env, args) {
-  const r = spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`nestbox ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return r.stdout;
-}
 
 function rssKiB(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -48,26 +25,6 @@ function timeShell(env) {
     const t0 = process.hrtime.bigint();
     nb(env, ['run', '--rm', 'busybox', 'true']);
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return times;
-}
-
-async function timeApi(env) {
-  Object.assign(process.env, { NESTBOX_RUNTIME_DIR: env.NESTBOX_RUNTIME_DIR });
-  const { RpcClient } = await import(join(root, 'dist', 'lib', 'transport', 'rpc-client.js'));
-  const client = new RpcClient({ service: 'lifecycle', endpoint: `ipc://${join(env.NESTBOX_RUNTIME_DIR, 'lifecycle.sock')}`, timeoutMs: 30000 });
-  const request = { image: 'busybox', command: ['true'], env: [], remove: true, network: 'none' };
-  const times = [];
-  try {
-    for (let i = 0; i < RUNS + 3; i++) {
-      const t0 = process.hrtime.bigint();
-      let code;
-      for await (const chunk of client.stream('lifecycle.run', request)) if (chunk.exit) code = chunk.exit.exitCode;
-      if (code !== 0) throw new Error(`API run exited ${code}`);
-      if (i >= 3) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    }
-  } finally {
-    client.close();
   }
   return times;
 }
@@ -101,7 +58,7 @@ async function main() {
       const rss = pids.reduce((sum, p) => sum + rssKiB(p), 0);
       const perService = mode === 'split' ? i.services.map((s) => `${s.name} ${(rssKiB(s.pid) / 1024).toFixed(0)}`).join(', ') : '';
       const shell = timeShell(env);
-      const api = await timeApi(env);
+      const api = await timeApiRun(env, RUNS);
       results.push({ mode, rss, perService, supervisorRss: rssKiB(i.pid), shell, api });
     } finally {
       spawnSync(process.execPath, [cli, 'system', 'stop'], { env });

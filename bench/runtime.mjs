@@ -16,6 +16,7 @@ import { chmodSync, chownSync, lchownSync, copyFileSync, mkdirSync, mkdtempSync,
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { bwrapArgv, median, runcBundle, which } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -31,17 +32,6 @@ if (!Number.isInteger(RUNS) || RUNS < 3) throw new Error('--runs takes an intege
 const runtime = join(root, 'native', 'build', 'nestbox-runtime');
 const NAMESPACES = ['--user', '--map-root-user', '--pid', '--fork', '--mount', '--uts', '--ipc', '--net', '--cgroup'];
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-function which(cmd) {
-  for (const d of ['/usr/local/bin', '/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
-    try { if (lstatSync(join(d, cmd))) return join(d, cmd); } catch { /* next */ }
-  }
-  return undefined;
-}
 
 /** One run of `argv` in ms, failing on a non-zero exit. */
 function once(argv) {
@@ -123,12 +113,8 @@ async function makeBundles(base) {
   const noFilter = perRun('no-seccomp', (spec) => delete spec.linux.seccomp);
   // a kept container (run without --rm): overlay syncs the upper dir's filesystem at the end
   const kept = writeBundle(join(base, 'kept'), buildSpec({ ...req, volatile: false, rootfs: rootfs('kept') }, ids, 'kernel', cache));
-  const runcSpec = buildSpec(req, ids, 'kernel', cache);
-  delete runcSpec.annotations;
-  runcSpec.root = { path: lower, readonly: true };
-  runcSpec.linux.namespaces = runcSpec.linux.namespaces.filter((n) => n.type !== 'cgroup');
-  const runcBundle = writeBundle(join(base, 'runc'), runcSpec);
-  return { ours, noCache, noFilter, kept, runcBundle, lower };
+  const runc = await runcBundle(join(base, 'runc'), lower, ['/bin/true'], cache);
+  return { ours, noCache, noFilter, kept, runcBundle: runc, lower };
 }
 
 async function measure(label) {
@@ -152,7 +138,7 @@ async function measure(label) {
     const notes = [];
     const bwrap = which('bwrap');
     if (bwrap) {
-      cmds.push(['bwrap', [bwrap, '--unshare-all', '--uid', '0', '--gid', '0', '--ro-bind', lower, '/', '--proc', '/proc', '--dev', '/dev', '/bin/true']]);
+      cmds.push(['bwrap', bwrapArgv(bwrap, lower, ['/bin/true'])]);
     } else notes.push(['bwrap', 'not installed (package bubblewrap)']);
     const runc = which('runc');
     if (runc && process.getuid() !== 0) {

@@ -96,7 +96,12 @@ export function registryHost(r: ImageRef): string {
  * listed (host:port, comma-separated: NESTBOX_INSECURE_REGISTRIES) may be reached without TLS.
  */
 export function isInsecureRegistry(domain: string, listed: string[]): boolean {
-  if (listed.includes(domain)) return true;
-  const host = domain.startsWith('[') ? domain.slice(1, domain.indexOf(']')) : domain.replace(/:[0-9]+$/, '');
+  return listed.includes(domain) || isLoopbackHost(domain);
+}
+
+/** `localhost`, 127.0.0.0/8 or ::1, with or without a port (`[::1]:5000`, `127.0.0.1:5000`). */
+export function isLoopbackHost(hostPort: string): boolean {
+  const bareV6 = !hostPort.startsWith('[') && hostPort.indexOf(':') !== hostPort.lastIndexOf(':');
+  const host = hostPort.startsWith('[') ? hostPort.slice(1, hostPort.indexOf(']')) : bareV6 ? hostPort : hostPort.replace(/:[0-9]+$/, '');
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

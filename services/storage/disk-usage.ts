@@ -5,12 +5,11 @@
  * it cannot read here is measured inside the keeper namespace, where those owners are mapped
  * (`nestbox-runtime join ... -- find DIR ! -type d -printf ...`).
  */
-import { spawn } from 'node:child_process';
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestboxError } from '../../lib/errors.js';
 import { nativeBin } from '../../lib/paths.js';
-import type { KeeperSource } from './keeper-extract.js';
+import { exitText, runInKeeper, type KeeperSource } from './keeper-run.js';
 
 /** The tree's size, and whether every directory of it could be read. A missing tree is 0. */
 export function treeSize(root: string): { bytes: number; complete: boolean } {
@@ -68,21 +67,8 @@ export class TreeMeasurer {
     const here = treeSize(dir);
     if (here.complete || !this.keeper || process.getuid?.() === 0) return here.bytes;
     const keeper = await this.keeper('disk usage');
-    const out = await capture(this.runtime, ['join', '--pid', String(keeper.pid), '--start-time', String(keeper.startTime), '--',
-      'find', dir, '!', '-type', 'd', '-printf', '%D:%i %n %s\\n']);
-    if (out.code !== 0) throw new NestboxError('INTERNAL', `measuring ${dir} in the keeper namespace: ${out.stderr.trim().split('\n').at(-1) || `exit ${out.code}`}`);
+    const out = await runInKeeper(this.runtime, keeper, ['find', dir, '!', '-type', 'd', '-printf', '%D:%i %n %s\\n']);
+    if (out.code !== 0) throw new NestboxError('INTERNAL', `measuring ${dir} in the keeper namespace: ${out.stderr.trim().split('\n').at(-1) || exitText(out)}`);
     return sumFindOutput(out.stdout);
   }
-}
-
-function capture(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: '/' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (err) => resolve({ code: null, stdout, stderr: `cannot start ${cmd}: ${err.message}` }));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }

@@ -26,7 +26,7 @@ function resolve(images: ImageStore, names: string[]): SavedImage[] {
   for (const name of names) {
     // rmi's lookup (a reference, an id or a unique id prefix); its NOT_FOUND is docker's "No such image"
     const found = images.lookup(name);
-    const image = images.list().find((i) => i.id === found.id)!;
+    const image = images.byId(found.id)!;
     const saved = byId.get(image.id) ?? { image, refs: [] };
     byId.set(image.id, saved);
     // an id or a digest reference names no tag: docker writes none for it

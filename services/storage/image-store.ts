@@ -3,7 +3,7 @@
  * annotations on the index's manifest descriptors, so the directory can be read by any OCI tool.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { NestboxError } from '../../lib/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../lib/atomic-file.js';
 import type { ImageConfig } from '../../lib/contracts/types.js';
@@ -21,6 +21,8 @@ const IMAGE_REF_TEXT = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][
 
 interface Descriptor { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }
 interface Index { schemaVersion: 2; manifests: Descriptor[] }
+/** an index entry with what its manifest names: `id` is the config digest */
+interface IndexEntry { ref?: string; id: string; manifest: string; blobs: string[] }
 export interface OciImageConfig {
   architecture: string;
   os: string;
@@ -62,6 +64,9 @@ export class ImageStore {
    * them, so garbage collection keeps these a while (image-gc.ts).
    */
   readonly written = new Map<string, number>();
+  /** manifest digest -> what it names (manifestOf) */
+  private readonly manifests = new Map<string, { config: string; layers: string[] }>();
+  private indexCache?: { key: string; index: Index; entries?: IndexEntry[] };
 
   constructor(private readonly layout: DataLayout) {}
 
@@ -73,7 +78,7 @@ export class ImageStore {
 
   find(ref: string): (StoredImage & { ref: string }) | undefined {
     const name = normalizeRef(ref);
-    const desc = this.readIndex().manifests.find((m) => m.annotations?.[REF_NAME] === name);
+    const desc = this.currentIndex().manifests.find((m) => m.annotations?.[REF_NAME] === name);
     return desc ? { ...this.load(desc), ref: name } : undefined;
   }
 
@@ -83,7 +88,7 @@ export class ImageStore {
    * `ref` is set when it was named by reference; `refs` are all of the image's tags.
    */
   lookup(text: string): { id: string; refs: string[]; ref?: string } {
-    const entries = this.entries();
+    const entries = this.indexEntries();
     const tagsOf = (id: string) => entries.filter((e) => e.id === id && e.ref).map((e) => e.ref!);
     const full = /^(sha256:)?([0-9a-f]{64})$/.exec(text);
     if (full) {
@@ -105,18 +110,46 @@ export class ImageStore {
 
   /** Every image in the index, tagged or not. */
   list(): StoredImage[] {
-    return this.readIndex().manifests.map((m) => this.load(m));
+    return this.currentIndex().manifests.map((m) => this.load(m));
+  }
+
+  /**
+   * The image with this id (its config digest) while the index names it, untagged as far as this
+   * answer goes (the caller names it): reads the index and that one config, not every image's.
+   */
+  byId(id: string): StoredImage | undefined {
+    const entry = this.indexEntries().find((e) => e.id === id);
+    return entry ? { id, config: this.readConfig(id) } : undefined;
   }
 
   /** The index's entries with the blobs each one names (its manifest, config and layers): what garbage collection keeps. */
   entries(): { ref?: string; id: string; manifest: string; blobs: string[]; config: OciImageConfig }[] {
-    return this.readIndex().manifests.map((m) => {
-      const manifest = JSON.parse(this.readBlob(m.digest).toString('utf8')) as { config: Descriptor; layers?: Descriptor[] };
-      const config = JSON.parse(this.readBlob(manifest.config.digest).toString('utf8')) as OciImageConfig;
+    return this.indexEntries().map(({ ref, id, manifest, blobs }) => ({ ...(ref ? { ref } : {}), id, manifest, blobs: [...blobs], config: this.readConfig(id) }));
+  }
+
+  /** The index's entries with what their manifests name, no config read: lookup's and byId's view (not to change). */
+  private indexEntries(): readonly IndexEntry[] {
+    const current = this.current();
+    return (current.entries ??= current.index.manifests.map((m) => {
+      const manifest = this.manifestOf(m.digest);
       const ref = m.annotations?.[REF_NAME];
-      const blobs = [m.digest, manifest.config.digest, ...(manifest.layers ?? []).map((l) => l.digest)];
-      return { ...(ref ? { ref } : {}), id: manifest.config.digest, manifest: m.digest, blobs, config };
-    });
+      return { ...(ref ? { ref } : {}), id: manifest.config, manifest: m.digest, blobs: [m.digest, manifest.config, ...manifest.layers] };
+    }));
+  }
+
+  /** A manifest's config and layer digests; kept once read, as a blob's content never changes under its digest. */
+  private manifestOf(digest: string): { config: string; layers: string[] } {
+    let known = this.manifests.get(digest);
+    if (!known) {
+      const manifest = JSON.parse(this.readBlob(digest).toString('utf8')) as { config: Descriptor; layers?: Descriptor[] };
+      known = { config: manifest.config.digest, layers: (manifest.layers ?? []).map((l) => l.digest) };
+      this.manifests.set(digest, known);
+    }
+    return known;
+  }
+
+  private readConfig(digest: string): OciImageConfig {
+    return JSON.parse(this.readBlob(digest).toString('utf8')) as OciImageConfig;
   }
 
   /**
@@ -130,17 +163,17 @@ export class ImageStore {
     if (!desc) return false;
     index.manifests = index.manifests.filter((m) => m !== desc);
     if (keepUntagged && !index.manifests.some((m) => m.digest === desc.digest)) index.manifests.push({ mediaType: desc.mediaType, digest: desc.digest, size: desc.size });
-    writeJsonAtomic(this.indexPath, index);
+    this.writeIndex(index);
     return true;
   }
 
   /** Removes every entry of the image with this id (config digest), tagged or not; returns the tags it had. */
   remove(id: string): string[] {
     const index = this.readIndex();
-    const mine = new Set(this.entries().filter((e) => e.id === id).map((e) => e.manifest));
+    const mine = new Set(this.indexEntries().filter((e) => e.id === id).map((e) => e.manifest));
     const refs = index.manifests.filter((m) => mine.has(m.digest)).flatMap((m) => m.annotations?.[REF_NAME] ?? []);
     index.manifests = index.manifests.filter((m) => !mine.has(m.digest));
-    writeJsonAtomic(this.indexPath, index);
+    this.writeIndex(index);
     return refs;
   }
 
@@ -152,6 +185,7 @@ export class ImageStore {
   /** Removes a blob file (garbage collection); a missing one is no error. */
   removeBlob(digest: string): void {
     rmSync(this.layout.blob(digest), { force: true });
+    this.manifests.delete(digest);
   }
 
   /** The config of an image by id, while its config blob is stored (a container's image after untagging). */
@@ -166,10 +200,10 @@ export class ImageStore {
   }
 
   private load(desc: Descriptor): StoredImage {
-    const manifest = JSON.parse(this.readBlob(desc.digest).toString('utf8')) as { config: Descriptor };
-    const config = JSON.parse(this.readBlob(manifest.config.digest).toString('utf8')) as OciImageConfig;
+    const id = this.manifestOf(desc.digest).config;
+    const config = this.readConfig(id);
     const ref = desc.annotations?.[REF_NAME];
-    return ref ? { id: manifest.config.digest, ref, config } : { id: manifest.config.digest, config };
+    return ref ? { id, ref, config } : { id, config };
   }
 
   /** Stores a blob by content; returns its descriptor fields. */
@@ -225,7 +259,7 @@ export class ImageStore {
     } else if (!index.manifests.some((m) => m.digest === man.digest && !m.annotations?.[REF_NAME])) {
       index.manifests.push({ mediaType: MEDIA.manifest, ...man });
     }
-    writeJsonAtomic(this.indexPath, index);
+    this.writeIndex(index);
     // named by the index now: no longer kept as fresh (image-gc.ts)
     for (const d of [cfg.digest, man.digest, ...layers.map((l) => l.digest), ...config.rootfs.diff_ids]) this.written.delete(d);
     return name !== undefined ? { id: cfg.digest, ref: name, config } : { id: cfg.digest, config };
@@ -233,6 +267,37 @@ export class ImageStore {
 
   private get indexPath(): string {
     return `${this.layout.images}/index.json`;
+  }
+
+  /** The index to read, not to change (writers take readIndex's fresh copy). */
+  private currentIndex(): Index {
+    return this.current().index;
+  }
+
+  /**
+   * The index (and its entries, once asked for) kept while the file is the same one (inode, size,
+   * mtime), so a lookup costs a stat, not a read and parse: every write replaces the file (atomic
+   * rename), whichever process wrote it.
+   */
+  private current(): { index: Index; entries?: IndexEntry[] } {
+    let key: string;
+    try {
+      const st = statSync(this.indexPath, { bigint: true });
+      key = `${st.ino}:${st.size}:${st.mtimeNs}`;
+    } catch {
+      return { index: this.readIndex() }; // missing (empty) or unreadable (its error)
+    }
+    if (this.indexCache?.key !== key) {
+      const index = this.readIndex();
+      Object.freeze(index.manifests);
+      this.indexCache = { key, index };
+    }
+    return this.indexCache;
+  }
+
+  private writeIndex(index: Index): void {
+    this.indexCache = undefined; // our own write, however fast the next: never a stale hit
+    writeJsonAtomic(this.indexPath, index);
   }
 
   private readIndex(): Index {

@@ -4,12 +4,11 @@
  * file, so owners read as the container sees them (as rootfs-export.ts does for export). The
  * upper dir is read as it is: a running container is not paused (see Storage.commit).
  */
-import { spawn } from 'node:child_process';
 import { closeSync, constants, openSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NestboxError } from '../../lib/errors.js';
 import { nativeBin } from '../../lib/paths.js';
-import { stagedTools, type KeeperSource } from './keeper-extract.js';
+import { KeeperWorker, exitText, type KeeperExit, type KeeperSource } from './keeper-run.js';
 
 /**
  * The files the runtime mounts over (services/network/container-files.ts): where the image has
@@ -26,29 +25,20 @@ export interface LayerWriter {
 }
 
 export class KeeperCommitWriter implements LayerWriter {
-  private runnable?: { worker: string; runtime: string };
+  private readonly worker: KeeperWorker;
 
-  constructor(
-    private readonly keeper: KeeperSource,
-    private readonly workerRoot: string,
-    private readonly runtime = nativeBin('nestbox-runtime'),
-    private readonly worker = COMMIT_WORKER,
-  ) {}
+  constructor(keeper: KeeperSource, workerRoot: string, runtime = nativeBin('nestbox-runtime'), worker = COMMIT_WORKER) {
+    this.worker = new KeeperWorker(keeper, workerRoot, runtime, worker);
+  }
 
   async write(upperDir: string, file: string): Promise<string[]> {
-    const keeper = await this.keeper('commit');
-    this.runnable ??= stagedTools(this.workerRoot, this.worker, this.runtime);
     const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    let r: { code: number | null; signal: NodeJS.Signals | null; stderr: string };
+    let r: KeeperExit;
     try {
-      r = await new Promise((resolve) => {
-        const child = spawn(this.runtime, ['join', '--pid', String(keeper.pid), '--start-time', String(keeper.startTime), '--',
-          process.execPath, this.runnable!.worker, '--dir', upperDir, '--runtime', this.runnable!.runtime, ...MOUNT_POINT_FILES.flatMap((f) => ['--mount-point', f])], { stdio: ['ignore', fd, 'pipe'], cwd: '/' });
-        let stderr = '';
-        child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', (err) => resolve({ code: null, signal: null, stderr: `cannot start ${this.runtime}: ${err.message}` }));
-        child.on('close', (code, signal) => resolve({ code, signal, stderr }));
-      });
+      r = await this.worker.run('commit', upperDir, MOUNT_POINT_FILES.flatMap((f) => ['--mount-point', f]), { stdout: fd });
+    } catch (err) {
+      rmSync(file, { force: true });
+      throw err;
     } finally {
       closeSync(fd);
     }
@@ -56,7 +46,7 @@ export class KeeperCommitWriter implements LayerWriter {
     if (r.code !== 0) {
       rmSync(file, { force: true });
       const said = lines.filter((l) => !l.startsWith('warning: ')).at(-1)?.replace(/^nestbox-runtime: /, '');
-      throw new NestboxError('INTERNAL', `writing the layer of ${upperDir} in the keeper namespace: ${said || (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`)}`);
+      throw new NestboxError('INTERNAL', `writing the layer of ${upperDir} in the keeper namespace: ${said || exitText(r)}`);
     }
     return lines.filter((l) => l.startsWith('warning: ')).map((l) => l.slice('warning: '.length));
   }

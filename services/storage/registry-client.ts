@@ -5,12 +5,15 @@
  * as insecure), HTTPS without verification tried first there, as docker does. Authenticates as
  * Docker Hub does: a 401's Bearer challenge is answered with a token from its realm (anonymous,
  * or with the user's basic credentials), a Basic challenge with the credentials themselves.
+ * With NESTBOX_REGISTRY_LOOPBACK_ONLY=1 (the test suite's instances) no host but loopback is
+ * contacted, whatever named it: the reference, a redirect or a token realm.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { NestboxError } from '../../lib/errors.js';
+import { isLoopbackHost } from '../../lib/image-ref.js';
 import { MAX_MANIFEST_BYTES } from './oci-manifest.js';
 import { basicAuthorization, parseChallenge, type Credentials } from './registry-auth.js';
 
@@ -26,7 +29,12 @@ export interface RegistryClientOptions {
   credentials?: Credentials;
   /** an idle connection fails after this long */
   idleTimeoutMs?: number;
+  /** refuse every host that is not loopback (default: NESTBOX_REGISTRY_LOOPBACK_ONLY=1 in the environment) */
+  loopbackOnly?: boolean;
 }
+
+/** set for test instances (test/helpers/nestbox.ts): tests must never reach a registry off this machine */
+export const LOOPBACK_ONLY_ENV = 'NESTBOX_REGISTRY_LOOPBACK_ONLY';
 
 const MAX_REDIRECTS = 5;
 const MAX_ERROR_BODY = 64 * 1024;
@@ -35,10 +43,12 @@ export class RegistryClient {
   private base?: string;
   private authorization?: string;
   private readonly idleTimeoutMs: number;
+  private readonly loopbackOnly: boolean;
   private signal?: AbortSignal;
 
   constructor(private readonly opts: RegistryClientOptions) {
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
+    this.loopbackOnly = opts.loopbackOnly ?? process.env[LOOPBACK_ONLY_ENV] === '1';
   }
 
   /** Every request from now on ends when `signal` aborts (a failed pull stops its other downloads). */
@@ -183,6 +193,9 @@ export class RegistryClient {
   private request(url: URL, headers: Record<string, string>): Promise<IncomingMessage> {
     const secure = url.protocol === 'https:';
     if (!secure && url.protocol !== 'http:') return Promise.reject(new NestboxError('INVALID_ARGUMENT', `unsupported URL scheme in ${url}`));
+    if (this.loopbackOnly && !isLoopbackHost(url.host)) {
+      return Promise.reject(new NestboxError('FAILED_PRECONDITION', `refusing to contact ${url.host}: ${LOOPBACK_ONLY_ENV}=1 allows loopback registries only`));
+    }
     if (!secure && !this.opts.insecure) {
       return Promise.reject(new NestboxError('FAILED_PRECONDITION', `refusing plain HTTP to ${url.host}: only loopback registries and those in NESTBOX_INSECURE_REGISTRIES may be reached without TLS`));
     }

@@ -9,14 +9,13 @@
  * a temporary file renamed into place (`-o FILE`) or the FIFO the caller reads (stdout).
  * With the fuse driver (kernels < 5.11) fuse-overlayfs mounts the same layers read-only.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, constants, lstatSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { NestboxError } from '../../lib/errors.js';
 import { nativeBin } from '../../lib/paths.js';
 import type { OverlayDriver } from '../namespace/overlay-driver.js';
-import type { KeeperSource } from './keeper-extract.js';
+import { exitText, runInKeeper, type KeeperSource } from './keeper-run.js';
 
 export type ExportTarget = { file: string } | { fifo: string };
 
@@ -76,14 +75,14 @@ export class RootfsExporter {
     const keeper = await this.keeper('export');
     const out = openTarget(job.target);
     try {
-      const ran = this.run(['join', '--pid', String(keeper.pid), '--start-time', String(keeper.startTime), '--',
-        'unshare', '--mount', '--propagation', 'private', '--', 'bash', '-c', SCRIPT, 'export', job.mountPoint, driver, lower], out.fd);
+      const ran = runInKeeper(this.runtime, keeper, ['unshare', '--mount', '--propagation', 'private', '--', 'bash', '-c', SCRIPT, 'export', job.mountPoint, driver, lower],
+        { stdout: out.fd, stderrTail: 4096 });
       yield { started: true };
       const r = await ran;
       if (r.code !== 0) {
         const said = r.stderr.trim().split('\n').filter((l) => !/Removing leading|file changed as we read/.test(l)).at(-1)?.replace(/^nestbox-runtime: /, '');
         const stage = (r.code !== null && STAGE[r.code]) || 'writing the tar';
-        throw new NestboxError('INTERNAL', `export: ${stage} in the keeper namespace: ${said || (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`)}`);
+        throw new NestboxError('INTERNAL', `export: ${stage} in the keeper namespace: ${said || exitText(r)}`);
       }
       out.commit();
     } catch (err) {
@@ -91,16 +90,6 @@ export class RootfsExporter {
       throw err;
     }
     yield { done: true };
-  }
-
-  private run(args: string[], fd: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(this.runtime, args, { stdio: ['ignore', fd, 'pipe'], cwd: '/' });
-      let stderr = '';
-      child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4096)));
-      child.on('error', (err) => resolve({ code: null, signal: null, stderr: `cannot start ${this.runtime}: ${err.message}` }));
-      child.on('close', (code, signal) => resolve({ code, signal, stderr }));
-    });
   }
 }
 

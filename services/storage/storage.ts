@@ -149,12 +149,12 @@ export class Storage {
       if (err instanceof NestboxError && err.code === 'NOT_FOUND') return undefined;
       throw err;
     }
-    const image = this.images.list().find((i) => i.id === id);
+    const image = this.images.byId(id);
     return image ? { ...image, ref: text } : undefined;
   }
 
   async prepareRootfs(containerId: string, imageId: string, owner: Owner): Promise<RootfsInfo> {
-    const image = this.images.list().find((i) => i.id === imageId);
+    const image = this.images.byId(imageId);
     if (!image) throw new NestboxError('NOT_FOUND', `image ${imageId} not found`);
     const layerDirs = image.config.rootfs.diff_ids.map((d) => this.layers.dir(d));
     return this.rootfs.prepare(containerId, layerDirs, owner);
@@ -238,7 +238,7 @@ export class Storage {
   /** The container's merged view as a tar (rootfs-export.ts): its upper dir over its image's layers. */
   async *exportRootfs(containerId: string, imageId: string, target: ExportTarget): AsyncGenerator<{ started: true } | { done: true }> {
     if (!this.exporter) throw new NestboxError('UNIMPLEMENTED', 'export is not available here');
-    const image = this.images.list().find((i) => i.id === imageId);
+    const image = this.images.byId(imageId);
     if (!image) throw new NestboxError('NOT_FOUND', `image ${imageId} of the container not found`);
     const { upperDir, mergedDir } = this.rootfs.paths(containerId);
     if (!existsSync(upperDir)) throw new NestboxError('NOT_FOUND', `container ${containerId.slice(0, 12)} has no root file system`);
@@ -254,7 +254,7 @@ export class Storage {
    */
   async commit(c: CommitInfo & { imageId: string; ref?: string }, owner: Owner): Promise<ImportResult> {
     if (!this.committer) throw new NestboxError('UNIMPLEMENTED', 'commit is not available here');
-    const parent = this.images.list().find((i) => i.id === c.imageId);
+    const parent = this.images.byId(c.imageId);
     if (!parent) throw new NestboxError('NOT_FOUND', `image ${c.imageId} of the container not found`);
     const { upperDir } = this.rootfs.paths(c.containerId);
     if (!existsSync(upperDir)) throw new NestboxError('NOT_FOUND', `container ${c.containerId.slice(0, 12)} has no root file system`);

@@ -6,12 +6,11 @@
  * namespace (`nestbox-runtime join ... -- rm -rf -- DIR`, as uid 0 there), the namespace layers
  * are extracted in.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { NestboxError } from '../../lib/errors.js';
 import { nativeBin } from '../../lib/paths.js';
 import { removeTree } from '../../lib/remove-tree.js';
-import type { KeeperSource } from './keeper-extract.js';
+import { exitText, runInKeeper, type KeeperSource } from './keeper-run.js';
 
 export interface TreeRemover {
   remove(dir: string): Promise<void>;
@@ -34,19 +33,9 @@ export class KeeperRemover implements TreeRemover {
     }
     if (!existsSync(dir)) return;
     const keeper = await this.keeper('layer removal');
-    const r = await run(this.runtime, ['join', '--pid', String(keeper.pid), '--start-time', String(keeper.startTime), '--', 'rm', '-rf', '--', dir]);
+    const r = await runInKeeper(this.runtime, keeper, ['rm', '-rf', '--', dir]);
     if (r.code !== 0 || existsSync(dir)) {
-      throw new NestboxError('INTERNAL', `removing ${dir} in the keeper namespace: ${r.stderr.trim().split('\n').at(-1) || `exit ${r.code}`}`);
+      throw new NestboxError('INTERNAL', `removing ${dir} in the keeper namespace: ${r.stderr.trim().split('\n').at(-1) || exitText(r)}`);
     }
   }
-}
-
-function run(cmd: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: '/' });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (err) => resolve({ code: null, stderr: `cannot start ${cmd}: ${err.message}` }));
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
 }

@@ -275,3 +275,12 @@ each('run of an image not stored pulls it first, saying so on stderr as docker d
   const bogus = await nb.cli(['run', '--pull', 'sometimes', ref, 'true']);
   t.is(bogus.stderr, 'nestbox: invalid pull option: \'sometimes\': must be one of "always", "missing" or "never"\n');
 });
+
+each('the suite\'s instances reach loopback registries only: run of a Hub name not stored is refused, nothing pulled', async (t, nb) => {
+  const r = await nb.cli(['run', '--rm', 'nbx-never-stored', 'true']);
+  t.is(r.code, 125);
+  const lines = r.stderr.trimEnd().split('\n');
+  t.is(lines[0], 'Unable to find image \'nbx-never-stored:latest\' locally');
+  t.regex(lines.at(-1)!, /^nestbox: refusing to contact [^ ]+: NESTBOX_REGISTRY_LOOPBACK_ONLY=1 allows loopback registries only$/);
+  t.deepEqual(tmpEmpty(nb), []);
+});

@@ -56,6 +56,8 @@ export class NestboxInstance {
       NESTBOX_DATA_ROOT: this.dataRoot,
       ...passed,
       ...this.extraEnv,
+      // `run` of an image not stored pulls it (a Hub name from the Hub): tests reach loopback only
+      NESTBOX_REGISTRY_LOOPBACK_ONLY: '1',
     };
   }
 

@@ -161,6 +161,30 @@ test('lookup: reference, full id, bare hex, unique prefix; ambiguous and unknown
   }
 });
 
+test('byId: an image the index names, tagged or not; another store\'s writes are seen', (t) => {
+  const s = store();
+  try {
+    const l = s.addLayer('by-id');
+    const a = s.image('a:1', l);
+    const found = s.images.byId(a);
+    t.is(found?.id, a);
+    t.deepEqual(found?.config.rootfs.diff_ids, [l.digest]);
+    t.is(s.images.byId(`sha256:${'0'.repeat(64)}`), undefined);
+    t.is(s.images.byId(a.slice(0, 20)), undefined, 'a full id only, no prefix');
+    // the service's store and another process's (a second ImageStore) on one index
+    const other = new ImageStore(s.layout);
+    t.true(other.untag('a:1', true));
+    t.is(s.images.byId(a)?.id, a, 'untagged, still in the index as <none>');
+    other.remove(a);
+    t.is(s.images.byId(a), undefined, 'removed by the other store');
+    t.throws(() => s.images.lookup(a), { message: `No such image: ${a}` });
+    const b = s.image('b:1', l);
+    t.deepEqual(other.lookup('b:1'), { id: b, refs: ['b:1'], ref: 'b:1' }, 'and the other way round');
+  } finally {
+    s.cleanup();
+  }
+});
+
 test('garbage collection: what no image, container or fresh write names goes; shared layers stay', async (t) => {
   const s = store();
   try {

@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fullName, isInsecureRegistry, parseImageRef, registryHost, storedName } from '../../lib/image-ref.js';
+import { fullName, isInsecureRegistry, isLoopbackHost, parseImageRef, registryHost, storedName } from '../../lib/image-ref.js';
 import { IMAGE_REF } from '../../lib/contracts/validators.js';
 import { normalizeRef } from '../../services/storage/image-store.js';
 import { parseChallenge, readCredentials } from '../../services/storage/registry-auth.js';
@@ -59,6 +59,11 @@ test('plain HTTP: loopback names and addresses, and listed registries only', (t)
   t.true(isInsecureRegistry('10.0.0.1:5000', ['10.0.0.1:5000']));
   t.false(isInsecureRegistry('10.0.0.1:5001', ['10.0.0.1:5000']));
   t.false(isInsecureRegistry('localhost.evil:5000', []));
+});
+
+test('loopback hosts: with or without a port, IPv6 bracketed or bare', (t) => {
+  for (const h of ['localhost', 'localhost:5000', '127.0.0.1', '127.9.9.9:443', '[::1]', '[::1]:5000', '::1']) t.true(isLoopbackHost(h), h);
+  for (const h of ['10.0.0.1', '192.0.2.1:5000', '[::2]:5000', '::2', 'localhost.evil', '127.0.0.1.evil:5000', '0.0.0.0']) t.false(isLoopbackHost(h), h);
 });
 
 test('credentials from a docker config: base64 auth, keys with or without scheme, the Hub\'s v1 key', (t) => {

@@ -89,3 +89,41 @@ test('TLS is verified for a registry that is not insecure; a refused connection 
   const refused = new RegistryClient({ host, repository: 'a', insecure: true });
   await t.throwsAsync(refused.manifest('latest', ['x'], 'manifest'), { message: `connection refused by ${host}` });
 });
+
+test('loopback only (NESTBOX_REGISTRY_LOOPBACK_ONLY=1, as test instances set it): any other host is refused before a connection', async (t) => {
+  const seen: string[] = [];
+  // TEST-NET-1 (RFC 5737): nothing answers there; a connection attempt would time out, not fail at once
+  const away = '192.0.2.1:5000';
+  const reg = await serve((req, res) => {
+    seen.push(req.url ?? '');
+    if (req.url?.includes('/moved/')) {
+      res.writeHead(307, { Location: `http://${away}/storage/blob` });
+      return res.end();
+    }
+    if (req.url?.includes('/token/')) {
+      res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="https://${away}/token",service="reg"` });
+      return res.end();
+    }
+    res.end(blob);
+  });
+  t.teardown(() => reg.close());
+  const refused = `refusing to contact ${away}: NESTBOX_REGISTRY_LOOPBACK_ONLY=1 allows loopback registries only`;
+  const started = Date.now();
+  await t.throwsAsync(new RegistryClient({ host: away, repository: 'a', insecure: true, loopbackOnly: true }).manifest('latest', ['x'], 'manifest'), { message: refused });
+  await t.throwsAsync(new RegistryClient({ host: away, repository: 'a', insecure: false, loopbackOnly: true }).blobBytes(desc), { message: refused });
+  t.true(Date.now() - started < 5_000, 'refused without trying');
+  // a loopback registry is reached; where it sends the client elsewhere (a redirect, a token realm), it is refused
+  t.deepEqual(await new RegistryClient({ host: reg.host, repository: 'a/b', insecure: true, loopbackOnly: true }).blobBytes(desc), blob);
+  await t.throwsAsync(new RegistryClient({ host: reg.host, repository: 'moved/b', insecure: true, loopbackOnly: true }).blobBytes(desc), { message: refused });
+  await t.throwsAsync(new RegistryClient({ host: reg.host, repository: 'token/b', insecure: true, loopbackOnly: true }).blobBytes(desc), { message: refused });
+  t.true(seen.some((u) => u.includes('/moved/')) && seen.some((u) => u.includes('/token/')), 'the loopback registry was asked');
+
+  // the environment variable is the default (a client reaching elsewhere without it is no test to make here)
+  process.env.NESTBOX_REGISTRY_LOOPBACK_ONLY = '1';
+  try {
+    await t.throwsAsync(new RegistryClient({ host: away, repository: 'a', insecure: true }).manifest('latest', ['x'], 'manifest'), { message: refused });
+    t.deepEqual(await new RegistryClient({ host: `localhost:${reg.host.split(':')[1]}`, repository: 'a/b', insecure: true }).blobBytes(desc), blob);
+  } finally {
+    delete process.env.NESTBOX_REGISTRY_LOOPBACK_ONLY;
+  }
+});
