@@ -225,3 +225,21 @@ each("inspect: docker's shape (State with the real pid, Config, HostConfig, Moun
   oneLine(t, await nb.cli(['inspect', '-f', '{{.State.Nope}}', 'insp']), 125, /map has no entry for key "Nope"/);
   t.is((await nb.cli(['rm', '-v', 'insp'])).code, 0);
 });
+
+each('a created container (never started): kill refused, wait and logs answer at once, inspect and ps say created, rename works', async (t, nb) => {
+  const made = await nb.cli(['create', '--name', 'fresh', 'busybox', 'echo', 'hi']);
+  t.is(made.code, 0, made.stderr);
+  const id = made.stdout.trim();
+  oneLine(t, await nb.cli(['kill', 'fresh']), 1, new RegExp(`cannot kill container: fresh: container ${id} is not running`));
+  t.is((await nb.cli(['wait', 'fresh'])).stdout, '0\n', "docker's default condition: not running");
+  const logs = await nb.cli(['logs', '-f', 'fresh']);
+  t.is(logs.code, 0, logs.stderr);
+  t.is(logs.stdout, '');
+  t.is(await field(nb, '{{.State.Status}} {{.State.Running}} {{.State.Pid}} {{.State.StartedAt}}', 'fresh'), 'created false 0 0001-01-01T00:00:00Z');
+  t.is((await nb.cli(['ps', '-a', '--format', '{{.Names}} {{.Status}} {{.State}}'])).stdout.split('\n').find((l) => l.startsWith('fresh')), 'fresh Created created');
+  t.is((await nb.cli(['rename', 'fresh', 'fresher'])).code, 0);
+  const start = await nb.cli(['start', '-a', 'fresher']);
+  t.is(start.stdout, 'hi\n', start.stderr);
+  t.is((await nb.cli(['logs', 'fresher'])).stdout, 'hi\n');
+  t.is((await nb.cli(['rm', 'fresher'])).code, 0);
+});
