@@ -14,9 +14,14 @@ Commands:
   start [-a] [-i] CONTAINER...             Start created or stopped containers (-a: attached, the container's exit code)
   restart [-t SECONDS] CONTAINER...        Stop, then start containers
   exec [OPTIONS] CONTAINER COMMAND [ARG...]  Run a command in a running container (-i, -t, -d, -e, --env-file, -w, -u)
-  ps [-a] [-q] [--format json]             List containers
+  ps [-a] [-q] [--no-trunc] [--format json|TEMPLATE]  List containers (STATUS: Up 3 seconds, Exited (0) 5 seconds ago)
   stats [--no-stream] [--format json] [CONTAINER...]  Show containers' CPU, memory and pids use
-  inspect CONTAINER...                     Show containers' records as JSON (State.OOMKilled, ExitCode)
+  inspect [-f TEMPLATE] CONTAINER...       Show containers' records as JSON, or a template ({{.State.Status}})
+  logs [-f] [--tail N] [-t] CONTAINER      Show a container's output (-f: follow until it ends)
+  kill [-s SIGNAL] CONTAINER...            Send a signal (default KILL) to running containers
+  wait CONTAINER...                        Wait until containers are not running; print their exit codes
+  rename CONTAINER NEW_NAME                Rename a container
+  port CONTAINER [PRIVATE_PORT[/PROTO]]    List a container's published ports
   stop [-t SECONDS] CONTAINER...           Stop running containers (SIGTERM, then SIGKILL)
   rm [-f] [-v] CONTAINER...                Remove containers (-v: and their named volumes)
   export [-o FILE] CONTAINER               Write a container's file system as a tar (stdout without -o)
@@ -44,6 +49,11 @@ async function main(argv: string[]): Promise<number> {
     case 'ps': return (await import('./commands/ps.js')).psCommand(rest);
     case 'stats': return (await import('./commands/stats.js')).statsCommand(rest);
     case 'inspect': return (await import('./commands/inspect.js')).inspectCommand(rest);
+    case 'logs': return (await import('./commands/logs.js')).logsCommand(rest);
+    case 'kill': return (await import('./commands/kill.js')).killCommand(rest);
+    case 'wait': return (await import('./commands/wait.js')).waitCommand(rest);
+    case 'rename': return (await import('./commands/rename.js')).renameCommand(rest);
+    case 'port': return (await import('./commands/port.js')).portCommand(rest);
     case 'stop': return (await import('./commands/stop.js')).stopCommand(rest);
     case 'export': return (await import('./commands/export.js')).exportCommand(rest);
     case 'commit': return (await import('./commands/commit.js')).commitCommand(rest);

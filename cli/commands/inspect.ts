@@ -1,12 +1,26 @@
-/** `nestbox inspect CONTAINER...`: the records, docker-shaped (a JSON array, as docker prints it). */
+/**
+ * `nestbox inspect [-f|--format TEMPLATE] CONTAINER...`: the records in docker's shape
+ * (services/lifecycle/inspect-view.ts) as a JSON array, or TEMPLATE run on each
+ * (`{{.State.Status}}`, `{{json .State}}`: cli/go-template.ts). Exit 1 when any is not found.
+ */
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
 import { NestboxError } from '../../lib/errors.js';
 import { parseArgs } from '../args.js';
+import { parseFormat, render } from '../go-template.js';
 import { clientFor, ensureServices } from '../services.js';
 
 export async function inspectCommand(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs(argv, [], { stopAtFirstPositional: false });
+  const { options, positionals } = parseArgs(argv, [
+    { name: 'format', short: 'f', takesValue: true },
+    { name: 'type', takesValue: true },
+    { name: 'size', short: 's', takesValue: false },
+  ], { stopAtFirstPositional: false });
   if (!positionals.length) throw new NestboxError('INVALID_ARGUMENT', '"nestbox inspect" requires at least 1 argument: CONTAINER...');
+  const type = options.get('type')?.at(-1);
+  if (type !== undefined && type !== 'container') throw new NestboxError('INVALID_ARGUMENT', `unsupported --type "${type}": only container is inspected here (images: nestbox images)`);
+  const raw = options.get('format')?.at(-1);
+  const format = raw === undefined || raw.trim() === '' || raw.trim() === 'json' ? undefined : parseFormat(raw, '');
+  if (format?.table) throw new NestboxError('INVALID_ARGUMENT', 'inspect takes no "table" format');
   await ensureServices();
   const client = clientFor('lifecycle');
   const found: unknown[] = [];
@@ -16,6 +30,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
       try {
         found.push(await client.request(LIFECYCLE.inspect, { container: ref }));
       } catch (err) {
+        if (err instanceof NestboxError && err.code === 'UNAVAILABLE') throw err;
         process.stderr.write(`nestbox: ${(err as Error).message.split('\n')[0]}\n`);
         code = 1;
       }
@@ -23,6 +38,6 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   } finally {
     client.close();
   }
-  process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+  process.stdout.write(format ? render(format, found) : `${JSON.stringify(found, null, 4)}\n`);
   return code;
 }

@@ -1,10 +1,48 @@
-/** `nestbox ps [-a] [-q] [--no-trunc] [--format json]` */
+/**
+ * `nestbox ps [-a] [-q] [--no-trunc] [--format json|TEMPLATE]`: docker's columns and fields
+ * (ID, Image, Command, CreatedAt, RunningFor, Ports, State, Status, Size, Names, Labels, Mounts,
+ * Networks, LocalVolumes); `--format json` is `{{json .}}`, one object per line.
+ */
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
 import type { ContainerSummary } from '../../lib/contracts/types.js';
 import { NestboxError } from '../../lib/errors.js';
 import { parseArgs } from '../args.js';
+import { goTimeString, humanDuration, psStatus } from '../docker-time.js';
+import { parseFormat, render } from '../go-template.js';
 import { clientFor, ensureServices } from '../services.js';
-import { ago, table } from './table.js';
+
+const DEFAULT_TABLE = '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+
+const HEADERS: Record<string, string> = {
+  ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS',
+  State: 'STATE', Status: 'STATUS', Size: 'SIZE', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Networks: 'NETWORKS',
+  LocalVolumes: 'LOCAL VOLUMES',
+};
+
+/** docker's Ellipsis: at most N characters, the last one "…" when cut */
+const ellipsis = (s: string, n: number) => ([...s].length > n ? `${[...s].slice(0, n - 1).join('')}…` : s);
+
+/** The fields docker's ps context has, keys sorted as its json shows them. */
+export function psFields(c: ContainerSummary, trunc: boolean, now = Date.now()): Record<string, string> {
+  const command = c.command.join(' ');
+  return {
+    Command: JSON.stringify(trunc ? ellipsis(command, 20) : command),
+    CreatedAt: goTimeString(c.createdAt),
+    ID: trunc ? c.id.slice(0, 12) : c.id,
+    Image: c.image,
+    Labels: '',
+    LocalVolumes: String(c.localVolumes ?? 0),
+    Mounts: (c.mounts ?? []).map((m) => (trunc ? ellipsis(m, 15) : m)).join(','),
+    Names: c.name,
+    Networks: 'none',
+    Ports: '',
+    RunningFor: `${humanDuration(Math.max(0, now - Date.parse(c.createdAt)))} ago`,
+    Size: '0B',
+    // docker's states: "stopping" is still running, "creating" is created
+    State: c.state === 'stopping' ? 'running' : c.state === 'creating' ? 'created' : c.state,
+    Status: psStatus(c, now),
+  };
+}
 
 export async function psCommand(argv: string[]): Promise<number> {
   const { options, positionals } = parseArgs(argv, [
@@ -14,37 +52,21 @@ export async function psCommand(argv: string[]): Promise<number> {
     { name: 'format', takesValue: true },
   ], { stopAtFirstPositional: false });
   if (positionals.length) throw new NestboxError('INVALID_ARGUMENT', `"nestbox ps" accepts no arguments (got ${positionals[0]})`);
-  const format = options.get('format')?.at(-1);
-  if (format !== undefined && format !== 'json') throw new NestboxError('INVALID_ARGUMENT', `--format supports only json for now (got "${format}")`);
+  const on = (n: string) => options.has(n) && options.get(n)!.at(-1) !== 'false';
+  // parsed before the services are asked: a bad template is one line, nothing else
+  const format = on('quiet')
+    ? parseFormat('{{.ID}}', DEFAULT_TABLE)
+    // docker: an empty --format is the default table
+    : parseFormat(options.get('format')?.at(-1) || 'table', DEFAULT_TABLE);
   await ensureServices();
   const client = clientFor('lifecycle');
   let list: ContainerSummary[];
   try {
-    list = await client.request<ContainerSummary[]>(LIFECYCLE.list, { all: options.has('all') });
+    list = await client.request<ContainerSummary[]>(LIFECYCLE.list, { all: on('all') });
   } finally {
     client.close();
   }
-  const trunc = !options.has('no-trunc');
-  const id = (c: ContainerSummary) => (trunc ? c.id.slice(0, 12) : c.id);
-  if (options.has('quiet')) {
-    process.stdout.write(list.map((c) => `${id(c)}\n`).join(''));
-  } else if (format === 'json') {
-    process.stdout.write(list.map((c) => `${JSON.stringify({ ...c, status: status(c) })}\n`).join(''));
-  } else {
-    const command = (c: ContainerSummary) => {
-      const text = c.command.join(' ');
-      return JSON.stringify(trunc && text.length > 20 ? `${text.slice(0, 19)}…` : text);
-    };
-    process.stdout.write(table(
-      ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'],
-      list.map((c) => [id(c), c.image, command(c), ago(c.createdAt), status(c), c.name]),
-    ));
-  }
+  const now = Date.now();
+  process.stdout.write(render(format, list.map((c) => psFields(c, !on('no-trunc'), now)), HEADERS));
   return 0;
-}
-
-function status(c: ContainerSummary): string {
-  if (c.state === 'running') return 'Up';
-  if (c.state === 'exited') return `Exited (${c.exitCode ?? 0})`;
-  return c.state.charAt(0).toUpperCase() + c.state.slice(1);
 }

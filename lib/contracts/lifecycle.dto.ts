@@ -80,6 +80,31 @@ export class StopRequestDto {
   @IsOptional() @IsInt() @Min(0) @Max(86_400) timeout?: number;
 }
 
+/** `kill -s SIG`: a signal number (the CLI turns names into numbers) */
+export class KillRequestDto {
+  @IsString() @MaxLength(128) container: string;
+  @IsInt() @Min(1) @Max(64) signal: number;
+}
+
+/** `rename OLD NEW` */
+export class RenameRequestDto {
+  @IsString() @MaxLength(128) container: string;
+  @Matches(CONTAINER_NAME, { message: 'Invalid container name, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed' }) name: string;
+}
+
+/** `wait CONTAINER`: by name or id (prefix); the attached run's own wait is WaitRequestDto */
+export class ContainerWaitRequestDto {
+  @IsString() @MaxLength(128) container: string;
+}
+
+/** `logs [-f] [--tail N]` */
+export class LogsRequestDto {
+  @IsString() @MaxLength(128) container: string;
+  @IsOptional() @IsBoolean() follow?: boolean;
+  /** the last N entries only */
+  @IsOptional() @IsInt() @Min(0) tail?: number;
+}
+
 export class RemoveRequestDto {
   @IsString() @MaxLength(128) container: string;
   @IsBoolean() force: boolean;

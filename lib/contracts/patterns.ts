@@ -76,6 +76,14 @@ export const LIFECYCLE = {
   list: 'lifecycle.list',
   remove: 'lifecycle.remove',
   stop: 'lifecycle.stop',
+  /** `nestbox kill [-s SIG]`: a signal to a running container's pid 1 */
+  kill: 'lifecycle.kill',
+  /** `nestbox rename OLD NEW` */
+  rename: 'lifecycle.rename',
+  /** `nestbox wait`: streams `waiting`, then the exit code once the container is not running */
+  containerWait: 'lifecycle.container.wait',
+  /** `nestbox logs`: streams the log's entries (LogChunk); with follow until the container ends */
+  logs: 'lifecycle.logs',
   /** one more process in a running container (docker exec without -i/-t/-d) */
   exec: 'lifecycle.exec',
   /** replies once an ended container has been cleaned up (an attached run's last step) */

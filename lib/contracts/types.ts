@@ -140,7 +140,8 @@ export interface ExitStatus {
 
 /** A container's process as its shim's files tell it (namespace.state, namespace.wait). */
 export type ProcessStateReply =
-  | { status: 'running' }
+  /** pid: the container's pid 1 once its shim recorded it (inspect's State.Pid) */
+  | { status: 'running'; pid?: number }
   | { status: 'exited'; exit: ExitStatus }
   /** no live shim and no exit recorded: it never started, or its shim was killed */
   | { status: 'none' };
@@ -153,7 +154,17 @@ export interface ContainerSummary {
   state: string;
   createdAt: string;
   exitCode?: number;
+  /** ps STATUS (`Up 3 seconds`, `Exited (0) 5 seconds ago`) */
+  startedAt?: string;
+  finishedAt?: string;
+  /** ps Mounts / LocalVolumes: volume names and bind sources */
+  mounts?: string[];
+  localVolumes?: number;
 }
+
+/** `logs`: entries of the container's json-file log, oldest first */
+export interface LogEntry { stream: 'stdout' | 'stderr'; log: string; time: string }
+export interface LogChunk { entries: LogEntry[] }
 
 /** `commit`'s stream: `started` at once (no reply deadline after it), then the new image */
 export type CommitChunk = { started: true } | { id: string; warnings: string[] };

@@ -3,6 +3,7 @@
  * names are unique; both are validated before they touch a path.
  */
 import type { VolumeSpec } from '../../lib/volume-spec.js';
+import type { GivenConfig } from './inspect-view.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,6 +41,8 @@ export interface ContainerRecord {
   error?: string;
   oomKilled?: boolean;
   autoRemove: boolean;
+  /** inspect's User and Entrypoint as given (inspect-view.ts givenConfig) */
+  given?: GivenConfig;
   /** -v, as given */
   volumes?: VolumeSpec[];
   /** cgroup limits, as the run asked (cgroup-limits.ts ResourceLimits) */
@@ -52,7 +55,7 @@ const ADJECTIVES = ['brave', 'calm', 'eager', 'fond', 'keen', 'lucid', 'merry', 
 const NOUNS = ['curie', 'darwin', 'euler', 'gauss', 'hopper', 'kepler', 'lovelace', 'noether', 'pascal', 'ritchie', 'turing', 'wozniak'];
 
 export class ContainerStore {
-  constructor(private readonly layout: DataLayout) {}
+  constructor(readonly layout: DataLayout) {}
 
   /**
    * A new record, `creating` until its preparation is done (the transition `prepared`). Checking
@@ -99,6 +102,20 @@ export class ContainerStore {
     const moved = { ...record, ...change, id, state: move.to };
     this.save(moved);
     return { record: moved, moved: true };
+  }
+
+  /**
+   * `rename`: NAME must be free. The check and the write happen in one turn of the event loop,
+   * so two renames in this process cannot both take a name.
+   */
+  rename(id: string, name: string): ContainerRecord {
+    const record = this.get(id);
+    if (record.name === name) throw new NestboxError('INVALID_ARGUMENT', 'Renaming a container with the same name as its current name');
+    const holder = this.list().find((c) => c.name === name);
+    if (holder) {
+      throw new NestboxError('ALREADY_EXISTS', `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    return this.update(id, { name });
   }
 
   get(id: string): ContainerRecord {

@@ -15,6 +15,7 @@ import type { ContainerStore } from './container-store.js';
 import type { ServiceCaller } from './service-caller.js';
 import { volumeMounts } from './volume-mounts.js';
 import { crashPoint } from '../../lib/fault-point.js';
+import { givenConfig } from './inspect-view.js';
 
 type Undo = () => Promise<unknown>;
 
@@ -98,6 +99,7 @@ export class CreateFlow {
         ...(req.tty ? { tty: true } : {}),
         ...(req.interactive ? { stdin: true } : {}),
       },
+      given: givenConfig(image.config, req),
     });
     const release = this.locks.holdNew(id);
     crashPoint('create:after-record');

@@ -33,6 +33,8 @@ interface RunWatch {
 
 export class ExitMonitor {
   private readonly runs = new Map<string, RunWatch>();
+  /** how each container's last run finalized here ended: `wait` of a --rm container has no record left to read */
+  private readonly exits = new Map<string, ExitStatus>();
 
   constructor(
     private readonly services: ServiceCaller,
@@ -43,8 +45,14 @@ export class ExitMonitor {
   /** Cleans up after the container ended; the second call for the same run gets the first's promise. */
   finalize(id: string, exit: ExitStatus): Promise<void> {
     const run = this.run(id);
+    if (!run.final) this.exits.set(id, exit);
     run.final ??= this.cleanUp(id, exit).finally(() => run.ended.resolve());
     return run.final;
+  }
+
+  /** How the container's last run finalized by this process ended (undefined: none here). */
+  exitOf(id: string): ExitStatus | undefined {
+    return this.exits.get(id);
   }
 
   /** Resolves once the container's current (or next) run has been finalized here; follows it meanwhile. */

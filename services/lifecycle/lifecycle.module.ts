@@ -1,4 +1,8 @@
 import { Module } from '@nestjs/common';
+import { VerbsController } from './verbs.controller.js';
+import { KillFlow } from './kill-flow.js';
+import { WaitFlow } from './wait-flow.js';
+import { LogFlow } from './log-flow.js';
 import type { ClientProxy } from '@nestjs/microservices';
 import { DataLayout } from '../../lib/data-layout.js';
 import { dataRoot } from '../../lib/paths.js';
@@ -25,7 +29,7 @@ import { RestartFlow } from './restart-flow.js';
 
 @Module({
   imports: [clientsFor('namespace', 'storage', 'network', 'cgroup')],
-  controllers: [LifecycleController, healthController('lifecycle')],
+  controllers: [LifecycleController, VerbsController, healthController('lifecycle')],
   providers: [
     { provide: DataLayout, useFactory: () => new DataLayout(dataRoot()).init() },
     { provide: ContainerStore, inject: [DataLayout], useFactory: (layout: DataLayout) => new ContainerStore(layout) },
@@ -71,6 +75,9 @@ import { RestartFlow } from './restart-flow.js';
       inject: [SERVICE_CALLER, ContainerStore, ExitMonitor],
       useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor) => new Flow(s, c, m),
     })),
+    { provide: KillFlow, inject: [SERVICE_CALLER, ContainerStore, ExitMonitor], useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor) => new KillFlow(s, c, m) },
+    { provide: WaitFlow, inject: [ContainerStore, ExitMonitor], useFactory: (c: ContainerStore, m: ExitMonitor) => new WaitFlow(c, m) },
+    { provide: LogFlow, inject: [ContainerStore, ExitMonitor], useFactory: (c: ContainerStore, m: ExitMonitor) => new LogFlow(c, m) },
   ],
 })
 export class LifecycleModule {}

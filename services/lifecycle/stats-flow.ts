@@ -2,10 +2,11 @@
  * `nestbox stats` and `nestbox inspect`: what the records and the cgroup service know about
  * containers. CPU % needs two samples; the caller takes them (it knows how long it waited).
  */
-import { CGROUP } from '../../lib/contracts/patterns.js';
-import type { CgroupStats } from '../../lib/contracts/types.js';
+import { CGROUP, NAMESPACE } from '../../lib/contracts/patterns.js';
+import type { CgroupStats, ProcessStateReply } from '../../lib/contracts/types.js';
 import { NestboxError } from '../../lib/errors.js';
-import type { ContainerRecord, ContainerStore } from './container-store.js';
+import type { ContainerStore } from './container-store.js';
+import { inspectView } from './inspect-view.js';
 import type { ServiceCaller } from './service-caller.js';
 
 export interface ContainerStatsSample extends CgroupStats {
@@ -35,41 +36,14 @@ export class StatsFlow {
     }));
   }
 
-  inspect(ref: string): Record<string, unknown> {
-    return inspectView(this.store.find(ref));
+  /** docker's shape (inspect-view.ts), with the pid of a running one from its shim's record */
+  async inspect(ref: string): Promise<Record<string, unknown>> {
+    const c = this.store.find(ref);
+    let pid: number | undefined;
+    if (c.state === 'running' || c.state === 'stopping') {
+      const s = await this.services.call<ProcessStateReply>('namespace', NAMESPACE.state, { containerId: c.id }).catch(() => undefined);
+      if (s?.status === 'running') pid = s.pid;
+    }
+    return inspectView(c, { pid, containerDir: this.store.layout.container(c.id), volumesDir: this.store.layout.volumes });
   }
-}
-
-/** The record in docker's inspect shape (the fields nestbox has; more come with the lifecycle issue). */
-export function inspectView(c: ContainerRecord): Record<string, unknown> {
-  const l = c.limits ?? {};
-  // docker's words: a container being stopped still runs; one being made is not there yet
-  const status = c.state === 'stopping' ? 'running' : c.state === 'creating' ? 'created' : c.state;
-  return {
-    Id: c.id,
-    Created: c.createdAt,
-    Path: c.command[0] ?? '',
-    Args: c.command.slice(1),
-    State: {
-      Status: status,
-      Running: status === 'running',
-      OOMKilled: c.oomKilled === true,
-      ExitCode: c.exitCode ?? 0,
-      Error: c.error ?? '',
-      StartedAt: c.startedAt ?? '0001-01-01T00:00:00Z',
-      FinishedAt: c.finishedAt ?? '0001-01-01T00:00:00Z',
-    },
-    Image: c.imageId,
-    Name: `/${c.name}`,
-    HostConfig: {
-      AutoRemove: c.autoRemove,
-      Memory: l.memory ?? 0,
-      MemorySwap: l.memorySwap ?? 0,
-      NanoCpus: l.cpus !== undefined ? Math.round(l.cpus * 1e9) : 0,
-      CpuShares: l.cpuShares ?? 0,
-      CpusetCpus: l.cpusetCpus ?? '',
-      PidsLimit: l.pidsLimit ?? null,
-    },
-    Config: { Hostname: c.hostname, Image: c.image, Cmd: c.command },
-  };
 }

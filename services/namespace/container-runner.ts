@@ -72,6 +72,10 @@ export class ContainerRunner {
   state(containerId: string): ProcessStateReply {
     const s = containerProcessState(this.layout.container(containerId));
     if (s.status === 'exited') return { status: 'exited', exit: toExitStatus(s.exit) };
+    if (s.status === 'running') {
+      const { containerPid: pid, containerStartTime: start } = s.shim;
+      return pid !== undefined && start !== undefined && isSameProcess(pid, start) ? { status: 'running', pid } : { status: 'running' };
+    }
     return { status: s.status };
   }
 

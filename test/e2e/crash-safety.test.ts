@@ -28,7 +28,8 @@ interface PsRow { id: string; name: string; status: string }
 async function containers(nb: NestboxInstance): Promise<PsRow[]> {
   const r = await nb.cli(['ps', '-a', '--no-trunc', '--format', 'json']);
   if (r.code !== 0) throw new Error(`ps: ${r.stderr}`);
-  return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as PsRow);
+  return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { ID: string; Names: string; Status: string })
+    .map((c) => ({ id: c.ID, name: c.Names, status: c.Status }));
 }
 
 /** Every cgroup dir a root nestbox of this test process makes (rootless here has none). */

@@ -12,11 +12,13 @@ import { isSameProcess, readShimRecord } from '../../services/namespace/shim-fil
 
 const each = eachInstance();
 
-interface PsRow { id: string; name: string; status: string }
+interface PsRow { ID: string; Names: string; Status: string }
+/** ps's STATUS without its time (docker's `Up 3 seconds` -> `Up`, `Exited (0) 5 seconds ago` -> `Exited (0)`) */
 async function status(nb: NestboxInstance, id: string): Promise<string | undefined> {
   const r = await nb.cli(['ps', '-a', '--no-trunc', '--format', 'json']);
   if (r.code !== 0) throw new Error(r.stderr);
-  return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as PsRow).find((c) => c.id === id)?.status;
+  const row = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as PsRow).find((c) => c.ID === id);
+  return row?.Status.replace(/^(Up|Exited \(\d+\)) .*$/, '$1');
 }
 
 async function create(t: ExecutionContext, nb: NestboxInstance, args: string[]): Promise<string> {

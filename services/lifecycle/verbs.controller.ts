@@ -1,0 +1,58 @@
+/**
+ * Message patterns of the verbs that act on one container by name or id without composing
+ * services into a run: kill, rename, wait, logs. Validate, wait for the reconcile, delegate.
+ */
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { from, type Observable } from 'rxjs';
+import { LIFECYCLE } from '../../lib/contracts/patterns.js';
+import { ContainerWaitRequestDto, KillRequestDto, LogsRequestDto, RenameRequestDto } from '../../lib/contracts/lifecycle.dto.js';
+import type { LogChunk } from '../../lib/contracts/types.js';
+import { ContainerStore } from './container-store.js';
+import { KillFlow } from './kill-flow.js';
+import { LogFlow } from './log-flow.js';
+import { Reconciler } from './reconciler.js';
+import { WaitFlow } from './wait-flow.js';
+
+@Controller()
+export class VerbsController {
+  constructor(
+    @Inject(ContainerStore) private readonly store: ContainerStore,
+    @Inject(Reconciler) private readonly reconciler: Reconciler,
+    @Inject(KillFlow) private readonly killFlow: KillFlow,
+    @Inject(WaitFlow) private readonly waitFlow: WaitFlow,
+    @Inject(LogFlow) private readonly logFlow: LogFlow,
+  ) {}
+
+  @MessagePattern(LIFECYCLE.kill)
+  async kill(@Payload() req: KillRequestDto): Promise<{ id: string; name: string }> {
+    await this.reconciler.ready;
+    return this.killFlow.kill(req.container, req.signal);
+  }
+
+  @MessagePattern(LIFECYCLE.rename)
+  async rename(@Payload() req: RenameRequestDto): Promise<{ id: string; name: string }> {
+    await this.reconciler.ready;
+    const renamed = this.store.rename(this.store.find(req.container).id, req.name);
+    return { id: renamed.id, name: renamed.name };
+  }
+
+  /** `waiting` at once, then `exitCode` once the container is not running */
+  @MessagePattern(LIFECYCLE.containerWait)
+  wait(@Payload() req: ContainerWaitRequestDto): Observable<{ waiting: true } | { exitCode: number }> {
+    return this.afterReady(() => this.waitFlow.wait(req.container));
+  }
+
+  @MessagePattern(LIFECYCLE.logs)
+  logs(@Payload() req: LogsRequestDto): Observable<LogChunk> {
+    return this.afterReady(() => this.logFlow.logs(req.container, req.follow === true, req.tail));
+  }
+
+  private afterReady<T>(stream: () => AsyncIterable<T>): Observable<T> {
+    const ready = this.reconciler.ready;
+    return from((async function* () {
+      await ready;
+      yield* stream();
+    })());
+  }
+}

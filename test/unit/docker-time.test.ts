@@ -1,0 +1,63 @@
+import test from 'ava';
+import { goTimeString, humanDuration, psStatus } from '../../cli/docker-time.js';
+import { psFields } from '../../cli/commands/ps.js';
+import { fixedNano } from '../../cli/commands/logs.js';
+import { parseSignal } from '../../cli/signals.js';
+
+const S = 1000;
+const M = 60 * S;
+const H = 60 * M;
+const D = 24 * H;
+
+test("humanDuration words durations as go-units' HumanDuration", (t) => {
+  const cases: [number, string][] = [
+    [0, 'Less than a second'], [999, 'Less than a second'], [S, '1 second'], [1999, '1 second'], [2 * S, '2 seconds'],
+    [59 * S, '59 seconds'], [60 * S, 'About a minute'], [119 * S, 'About a minute'], [2 * M, '2 minutes'], [59 * M, '59 minutes'],
+    [60 * M, 'About an hour'], [89 * M, 'About an hour'], [90 * M, '2 hours'], [47 * H, '47 hours'], [48 * H, '2 days'],
+    [13 * D, '13 days'], [14 * D, '2 weeks'], [59 * D, '8 weeks'], [60 * D, '2 months'], [729 * D, '24 months'], [730 * D, '2 years'],
+  ];
+  for (const [ms, words] of cases) t.is(humanDuration(ms), words, `${ms} ms`);
+});
+
+test("ps STATUS as docker's: Up, Exited (N) ... ago, Created", (t) => {
+  const now = Date.parse('2026-12-05T10:00:00Z');
+  t.is(psStatus({ state: 'running', startedAt: '2026-12-05T09:59:57Z' }, now), 'Up 3 seconds');
+  t.is(psStatus({ state: 'running', startedAt: '2026-12-05T09:59:59.500Z' }, now), 'Up Less than a second');
+  t.is(psStatus({ state: 'exited', exitCode: 0, finishedAt: '2026-12-05T09:59:55Z' }, now), 'Exited (0) 5 seconds ago');
+  t.is(psStatus({ state: 'exited', exitCode: 137, finishedAt: '2026-12-05T07:00:00Z' }, now), 'Exited (137) 3 hours ago');
+  t.is(psStatus({ state: 'created' }, now), 'Created');
+  t.is(psStatus({ state: 'removing' }, now), 'Removal In Progress');
+});
+
+test("ps fields: docker's names, truncation and quoting", (t) => {
+  const now = Date.parse('2026-12-05T10:01:30Z');
+  const id = 'a'.repeat(64);
+  const c = { id, name: 'web', image: 'busybox', command: ['sh', '-c', 'while :; do sleep 1; done'], state: 'running', createdAt: '2026-12-05T10:00:00Z', startedAt: '2026-12-05T10:00:01Z', mounts: ['data', '/a/very/long/host/path'], localVolumes: 1 };
+  const f = psFields(c, true, now);
+  t.like(f, { ID: id.slice(0, 12), Command: '"sh -c while :; do s…"', Names: 'web', Status: 'Up About a minute', RunningFor: 'About a minute ago', State: 'running', CreatedAt: '2026-12-05 10:00:00 +0000 UTC', Ports: '', LocalVolumes: '1', Mounts: 'data,/a/very/long/h…' });
+  t.deepEqual(Object.keys(f), [...Object.keys(f)].sort(), 'keys in the order docker json prints them');
+  const full = psFields(c, false, now);
+  t.is(full.ID, id);
+  t.is(full.Command, '"sh -c while :; do sleep 1; done"');
+  t.is(goTimeString('2026-01-02T03:04:05.678Z'), '2026-01-02 03:04:05 +0000 UTC');
+});
+
+test("logs -t: docker's fixed nine-digit fraction", (t) => {
+  t.is(fixedNano('2026-12-05T04:31:14.5427113Z'), '2026-12-05T04:31:14.542711300Z');
+  t.is(fixedNano('2026-12-05T04:31:14Z'), '2026-12-05T04:31:14.000000000Z');
+  t.is(fixedNano('2026-12-05T04:31:14.123456789Z'), '2026-12-05T04:31:14.123456789Z');
+});
+
+test('kill -s: names with or without SIG, any case, numbers; anything else refused', (t) => {
+  t.is(parseSignal('KILL'), 9);
+  t.is(parseSignal('SIGTERM'), 15);
+  t.is(parseSignal('term'), 15);
+  t.is(parseSignal('hup'), 1);
+  t.is(parseSignal('9'), 9);
+  t.is(parseSignal('USR1'), 10);
+  t.is(parseSignal('RTMIN+2'), 36);
+  t.is(parseSignal('SIGRTMAX'), 64);
+  for (const bad of ['FOO', 'SIGFOO', '0', '65', '-9', '', '9x', 'RTMIN+40']) {
+    t.throws(() => parseSignal(bad), { message: `invalid signal: ${bad}` }, bad);
+  }
+});
