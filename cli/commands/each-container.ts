@@ -1,11 +1,16 @@
 /**
- * Verbs that take CONTAINER... (rm, stop): one request per container, its name echoed on success
- * and one error line on failure; exit 1 when any failed, as docker does.
+ * Verbs that take CONTAINER... (rm, stop, kill, start, restart, wait, inspect): one request per
+ * container, its name echoed on success (unless the verb prints its own answer) and one error
+ * line on failure; exit 1 when any failed, as docker does. Services gone away end the verb at
+ * once (exit 125): the next containers would fail the same way.
  */
+import { NestboxError } from '../../lib/errors.js';
 import { clientFor, ensureServices } from '../services.js';
 import type { RpcClient } from '../../lib/transport/rpc-client.js';
 
-export async function forEachContainer(refs: string[], timeoutMs: number, act: (client: RpcClient, ref: string) => Promise<unknown>): Promise<number> {
+export async function forEachContainer(
+  refs: string[], timeoutMs: number, act: (client: RpcClient, ref: string) => Promise<unknown>, opts: { echo?: boolean } = {},
+): Promise<number> {
   await ensureServices();
   const client = clientFor('lifecycle', timeoutMs);
   let code = 0;
@@ -13,9 +18,10 @@ export async function forEachContainer(refs: string[], timeoutMs: number, act: (
     for (const ref of refs) {
       try {
         await act(client, ref);
-        process.stdout.write(`${ref}\n`);
+        if (opts.echo ?? true) process.stdout.write(`${ref}\n`);
       } catch (err) {
-        process.stderr.write(`nestbox: ${(err as Error).message}\n`);
+        if (err instanceof NestboxError && err.code === 'UNAVAILABLE') throw err;
+        process.stderr.write(`nestbox: ${(err as Error).message.split('\n')[0]}\n`);
         code = 1;
       }
     }

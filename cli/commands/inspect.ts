@@ -7,7 +7,7 @@ import { LIFECYCLE } from '../../lib/contracts/patterns.js';
 import { NestboxError } from '../../lib/errors.js';
 import { parseArgs } from '../args.js';
 import { parseFormat, render } from '../go-template.js';
-import { clientFor, ensureServices } from '../services.js';
+import { forEachContainer } from './each-container.js';
 
 export async function inspectCommand(argv: string[]): Promise<number> {
   const { options, positionals } = parseArgs(argv, [
@@ -21,23 +21,10 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   const raw = options.get('format')?.at(-1);
   const format = raw === undefined || raw.trim() === '' || raw.trim() === 'json' ? undefined : parseFormat(raw, '');
   if (format?.table) throw new NestboxError('INVALID_ARGUMENT', 'inspect takes no "table" format');
-  await ensureServices();
-  const client = clientFor('lifecycle');
   const found: unknown[] = [];
-  let code = 0;
-  try {
-    for (const ref of positionals) {
-      try {
-        found.push(await client.request(LIFECYCLE.inspect, { container: ref }));
-      } catch (err) {
-        if (err instanceof NestboxError && err.code === 'UNAVAILABLE') throw err;
-        process.stderr.write(`nestbox: ${(err as Error).message.split('\n')[0]}\n`);
-        code = 1;
-      }
-    }
-  } finally {
-    client.close();
-  }
+  const code = await forEachContainer(positionals, 30_000, async (client, ref) => {
+    found.push(await client.request(LIFECYCLE.inspect, { container: ref }));
+  }, { echo: false });
   process.stdout.write(format ? render(format, found) : `${JSON.stringify(found, null, 4)}\n`);
   return code;
 }

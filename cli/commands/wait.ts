@@ -2,32 +2,18 @@
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
 import { NestboxError } from '../../lib/errors.js';
 import { parseArgs } from '../args.js';
-import { clientFor, ensureServices } from '../services.js';
+import { forEachContainer } from './each-container.js';
 
 export async function waitCommand(argv: string[]): Promise<number> {
   const { positionals } = parseArgs(argv, [], { stopAtFirstPositional: false });
   if (positionals.length === 0) throw new NestboxError('INVALID_ARGUMENT', '"nestbox wait" requires at least 1 argument: CONTAINER...');
-  await ensureServices();
-  const client = clientFor('lifecycle');
-  let code = 0;
-  try {
-    for (const ref of positionals) {
-      try {
-        let exitCode: number | undefined;
-        // the first chunk comes at once; then the stream stays open as long as the container runs
-        for await (const chunk of client.stream<{ waiting: true } | { exitCode: number }>(LIFECYCLE.containerWait, { container: ref })) {
-          if ('exitCode' in chunk) exitCode = chunk.exitCode;
-        }
-        if (exitCode === undefined) throw new NestboxError('INTERNAL', `the lifecycle service ended the wait for ${ref} without an exit code`);
-        process.stdout.write(`${exitCode}\n`);
-      } catch (err) {
-        if (err instanceof NestboxError && err.code === 'UNAVAILABLE') throw err;
-        process.stderr.write(`nestbox: ${(err as Error).message.split('\n')[0]}\n`);
-        code = 1;
-      }
+  return forEachContainer(positionals, 30_000, async (client, ref) => {
+    let exitCode: number | undefined;
+    // the first chunk comes at once; then the stream stays open as long as the container runs
+    for await (const chunk of client.stream<{ waiting: true } | { exitCode: number }>(LIFECYCLE.containerWait, { container: ref })) {
+      if ('exitCode' in chunk) exitCode = chunk.exitCode;
     }
-  } finally {
-    client.close();
-  }
-  return code;
+    if (exitCode === undefined) throw new NestboxError('INTERNAL', `the lifecycle service ended the wait for ${ref} without an exit code`);
+    process.stdout.write(`${exitCode}\n`);
+  }, { echo: false });
 }
