@@ -18,30 +18,13 @@ import { Dealer } from 'zeromq';
 import { NestboxError } from '../errors.js';
 import { parseConnectAddress } from './endpoint-address.js';
 import { SendQueue } from './send-queue.js';
-import { decodeReply, DEFAULT_MAX_MESSAGE_SIZE, encodeRequest, formatSize, type ReplyBody } from './wire.js';
+import { decodeReply, DEFAULT_MAX_MESSAGE_SIZE } from './wire.js';
+import {
+  DEFAULT_TIMEOUT_MS, deliver, encodeCall, notAnswering,
+  type CallerConnection, type CallOptions, type DealerConnectionOptions, type ReplyListener,
+} from './caller-connection.js';
 
-export const DEFAULT_TIMEOUT_MS = 5000;
-
-export interface DealerConnectionOptions {
-  /** Service name, for messages ("service \"lifecycle\" is not answering ..."). */
-  service: string;
-  /** `ipc:///abs/path` or `inproc://name`. */
-  endpoint: string;
-  /** Default time to wait for a (first) reply. */
-  timeoutMs?: number;
-  /** Requests larger than this are refused locally; keep it equal to the service's cap. */
-  maxMessageSize?: number;
-  /** Told when the connection to the service comes up or goes down. */
-  onStatus?: (status: 'connected' | 'disconnected') => void;
-}
-
-/** Receives every reply packet of one call; the last one has isDisposed (or err) set. */
-export type ReplyListener = (reply: ReplyBody) => void;
-
-export interface CallOptions {
-  /** Time allowed until the first reply (default: the connection's timeoutMs). */
-  timeoutMs?: number;
-}
+export { DEFAULT_TIMEOUT_MS, type CallOptions, type DealerConnectionOptions, type ReplyListener } from './caller-connection.js';
 
 interface PendingCall {
   listener: ReplyListener;
@@ -54,7 +37,7 @@ interface PendingCall {
   expired: boolean;
 }
 
-export class DealerConnection {
+export class DealerConnection implements CallerConnection {
   readonly service: string;
   readonly endpoint: string;
   readonly timeoutMs: number;
@@ -163,27 +146,11 @@ export class DealerConnection {
   }
 
   private encode(packet: { pattern: string; id?: string; data: unknown }): Buffer {
-    let frame: Buffer;
-    try {
-      frame = encodeRequest(packet);
-    } catch (err) {
-      throw new NestboxError('INVALID_ARGUMENT', `request "${packet.pattern}" cannot be encoded as JSON: ${(err as Error).message}`);
-    }
-    if (frame.length > this.maxMessageSize) {
-      throw new NestboxError(
-        'TOO_LARGE',
-        `request "${packet.pattern}" is ${frame.length} bytes, over the ${formatSize(this.maxMessageSize)} limit of service "${this.service}"`,
-        { size: frame.length, limit: this.maxMessageSize },
-      );
-    }
-    return frame;
+    return encodeCall(packet, this.maxMessageSize, this.service);
   }
 
   private notAnswering(timeoutMs: number, what = 'no reply'): NestboxError {
-    return new NestboxError(
-      'UNAVAILABLE',
-      `service "${this.service}" is not answering on ${this.endpoint} (${what} in ${timeoutMs} ms)`,
-    );
+    return notAnswering(this.service, this.endpoint, timeoutMs, what);
   }
 
   /** EAGAIN means the deadline passed with no peer to take the message. */
@@ -241,16 +208,5 @@ export class DealerConnection {
     }
     if (err || isDisposed) this.pending.delete(id);
     deliver(call.listener, err ? { err: NestboxError.fromWire(err), isDisposed: true } : { response, isDisposed });
-  }
-}
-
-/** A listener that throws is the caller's bug; it must not stop the receive loop for every other call. */
-function deliver(listener: ReplyListener, reply: ReplyBody): void {
-  try {
-    listener(reply);
-  } catch (err) {
-    queueMicrotask(() => {
-      throw err;
-    });
   }
 }

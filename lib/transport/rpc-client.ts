@@ -1,6 +1,7 @@
 /**
  * A plain promise/async-iterator client for one service, for the CLI and the supervisor: no Nest,
- * no rxjs, so loading it costs little more than zeromq itself.
+ * no rxjs and no zeromq: an ipc:// endpoint is reached over node:net (ipc-dealer-connection.ts).
+ * Anything else (inproc://, only inside a zeromq process) needs its `connection` given.
  *
  *   const lifecycle = new RpcClient({ service: 'lifecycle', endpoint: endpointOf('lifecycle') });
  *   const info = await lifecycle.request('container.inspect', { id });
@@ -11,16 +12,18 @@
  * (no answer in time, service went away), TOO_LARGE (request over the cap) raised here.
  */
 import { NestboxError } from '../errors.js';
-import { DealerConnection, type DealerConnectionOptions } from './dealer-connection.js';
+import type { CallerConnection, DealerConnectionOptions } from './caller-connection.js';
+import { IpcDealerConnection } from './ipc-dealer-connection.js';
 import type { ReplyBody } from './wire.js';
 
 export type RpcClientOptions = Omit<DealerConnectionOptions, 'onStatus'>;
 
 export class RpcClient {
-  private readonly connection: DealerConnection;
+  private readonly connection: CallerConnection;
 
-  constructor(options: RpcClientOptions) {
-    this.connection = new DealerConnection(options);
+  /** `connection`: another way to the service (a zeromq DealerConnection for inproc://). */
+  constructor(options: RpcClientOptions, connection?: CallerConnection) {
+    this.connection = connection ?? new IpcDealerConnection(options);
   }
 
   get service(): string {

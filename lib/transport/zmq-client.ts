@@ -1,6 +1,7 @@
 /**
- * Nest's face of the caller side: a ClientProxy over the same DealerConnection the plain
- * RpcClient uses. Register it with
+ * Nest's face of the caller side: a ClientProxy over the connection the plain RpcClient uses for
+ * ipc:// (node:net, one thread hop fewer each way than zeromq's I/O thread), or a zeromq
+ * DealerConnection for inproc:// (embedded mode). Register it with
  *
  *   ClientsModule.register([{ name: STORAGE, customClass: ZmqClient,
  *                             options: { service: 'storage', endpoint: endpointOf('storage') } }])
@@ -11,7 +12,9 @@
  */
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { NestboxError } from '../errors.js';
+import type { CallerConnection } from './caller-connection.js';
 import { DealerConnection } from './dealer-connection.js';
+import { IpcDealerConnection } from './ipc-dealer-connection.js';
 import type { RpcClientOptions } from './rpc-client.js';
 
 export type ZmqClientOptions = RpcClientOptions;
@@ -23,7 +26,7 @@ export type ZmqClientStatus = 'connected' | 'disconnected';
  * type stays `string`; the values are ZmqClientStatus.
  */
 export class ZmqClient extends ClientProxy {
-  private connection: DealerConnection | null = null;
+  private connection: CallerConnection | null = null;
 
   constructor(private readonly options: ZmqClientOptions) {
     super();
@@ -35,7 +38,8 @@ export class ZmqClient extends ClientProxy {
   /** Called by Nest before every send/emit: creates the socket once. zeromq connects in the background. */
   connect(): Promise<void> {
     if (!this.connection || this.connection.isClosed) {
-      this.connection = new DealerConnection({ ...this.options, onStatus: (status) => this._status$.next(status) });
+      const options = { ...this.options, onStatus: (status: ZmqClientStatus) => this._status$.next(status) };
+      this.connection = options.endpoint.startsWith('ipc://') ? new IpcDealerConnection(options) : new DealerConnection(options);
     }
     return Promise.resolve();
   }
@@ -46,9 +50,10 @@ export class ZmqClient extends ClientProxy {
     this.connection = null;
   }
 
+  /** The connection (IpcDealerConnection or DealerConnection) under this client. */
   unwrap<T>(): T {
     if (!this.connection) throw new Error('ZmqClient is not connected: call connect() first');
-    return this.connection.socket as T;
+    return this.connection as T;
   }
 
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
@@ -68,7 +73,7 @@ export class ZmqClient extends ClientProxy {
     return NestboxError.fromWire(err);
   }
 
-  private openConnection(): DealerConnection {
+  private openConnection(): CallerConnection {
     if (!this.connection || this.connection.isClosed) void this.connect();
     return this.connection!;
   }

@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { NestboxError } from '../../lib/errors.js';
 import { collect, rejection } from '../helpers/transport.js';
 import { EndpointLock } from '../../lib/transport/endpoint-lock.js';
-import { RpcClient } from '../../lib/transport/rpc-client.js';
+import { RpcClient, type RpcClientOptions } from '../../lib/transport/rpc-client.js';
+import { DealerConnection } from '../../lib/transport/dealer-connection.js';
 import { RpcServer, type RpcHandler } from '../../lib/transport/rpc-server.js';
 import { Dealer } from 'zeromq';
 
@@ -55,13 +56,18 @@ test.after.always(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The CLI's way (plain node:net, the default) and the services' way (zeromq) to one service: same contract. */
+const KINDS = ['node:net', 'zeromq'] as const;
+type Kind = (typeof KINDS)[number];
+const clientOf = (kind: Kind, options: RpcClientOptions) => new RpcClient(options, kind === 'zeromq' ? new DealerConnection(options) : undefined);
+
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-test('RpcServer: values, streams, errors, unknown patterns, events', async (t) => {
+for (const kind of KINDS) test(`RpcServer: values, streams, errors, unknown patterns, events (${kind})`, async (t) => {
   const endpoint = freshEndpoint();
   let notified: unknown;
   await serve(endpoint, { notify: (data) => void (notified = data) });
-  const client = track(new RpcClient({ service: 'supervisor', endpoint }));
+  const client = track(clientOf(kind, { service: 'supervisor', endpoint }));
 
   t.deepEqual(await client.request('echo', { a: 1 }), { a: 1 });
   t.is(await client.request('sum', [1, 2, 3]), 6);
@@ -91,9 +97,21 @@ test('RpcServer: values, streams, errors, unknown patterns, events', async (t) =
   t.deepEqual(notified, { event: 1 });
 });
 
-test('nobody serves the endpoint -> UNAVAILABLE naming the service, within the timeout', async (t) => {
+for (const kind of KINDS) test(`large requests and replies pass (long frames), an oversize request is refused here (${kind})`, async (t) => {
   const endpoint = freshEndpoint();
-  const client = track(new RpcClient({ service: 'lifecycle', endpoint, timeoutMs: 300 }));
+  await serve(endpoint);
+  const client = track(clientOf(kind, { service: 'supervisor', endpoint, maxMessageSize: 4 * 1024 * 1024 }));
+  const big = 'b'.repeat(3 * 1024 * 1024);
+  t.is(await client.request('echo', big), big);
+  t.deepEqual(await collect(client.stream('lines', { n: 300 })), Array.from({ length: 300 }, (_, i) => `line ${i}`));
+  const err = await rejection(client.request('echo', 'c'.repeat(5 * 1024 * 1024)));
+  t.is(err.code, 'TOO_LARGE');
+  t.regex(err.message, /over the 4 MiB limit of service "supervisor"/);
+});
+
+for (const kind of KINDS) test(`nobody serves the endpoint -> UNAVAILABLE naming the service, within the timeout (${kind})`, async (t) => {
+  const endpoint = freshEndpoint();
+  const client = track(clientOf(kind, { service: 'lifecycle', endpoint, timeoutMs: 300 }));
   const start = Date.now();
   const err = await rejection(client.request('echo', 1));
   const elapsed = Date.now() - start;
@@ -109,9 +127,9 @@ test('nobody serves the endpoint -> UNAVAILABLE naming the service, within the t
   t.is(event.code, 'UNAVAILABLE');
 });
 
-test('a request that timed out is not delivered to a service that starts later', async (t) => {
+for (const kind of KINDS) test(`a request that timed out is not delivered to a service that starts later (${kind})`, async (t) => {
   const endpoint = freshEndpoint();
-  const client = track(new RpcClient({ service: 'lifecycle', endpoint, timeoutMs: 200 }));
+  const client = track(clientOf(kind, { service: 'lifecycle', endpoint, timeoutMs: 200 }));
   t.is((await rejection(client.request('count', 'stale'))).code, 'UNAVAILABLE');
 
   const received: unknown[] = [];
@@ -121,16 +139,16 @@ test('a request that timed out is not delivered to a service that starts later',
   t.deepEqual(received, ['fresh']);
 });
 
-test('requests issued before the service is up are answered once it is (within their timeout)', async (t) => {
+for (const kind of KINDS) test(`requests issued before the service is up are answered once it is (within their timeout) (${kind})`, async (t) => {
   const endpoint = freshEndpoint();
-  const client = track(new RpcClient({ service: 'lifecycle', endpoint, timeoutMs: 3000 }));
+  const client = track(clientOf(kind, { service: 'lifecycle', endpoint, timeoutMs: 3000 }));
   const early = client.request('echo', 'early');
   await delay(100);
   await serve(endpoint);
   t.is(await early, 'early');
 });
 
-test('a stream whose service closes midway fails with UNAVAILABLE "went away"', async (t) => {
+for (const kind of KINDS) test(`a stream whose service closes midway fails with UNAVAILABLE "went away" (${kind})`, async (t) => {
   const endpoint = freshEndpoint();
   const server = await serve(endpoint, {
     follow: async function* () {
@@ -138,7 +156,7 @@ test('a stream whose service closes midway fails with UNAVAILABLE "went away"', 
       await new Promise(() => {}); // like `logs -f` with nothing new
     },
   });
-  const client = track(new RpcClient({ service: 'supervisor', endpoint }));
+  const client = track(clientOf(kind, { service: 'supervisor', endpoint }));
   const stream = client.stream('follow', {});
   t.is((await stream.next()).value, 'first');
   const pending = stream.next();
@@ -148,10 +166,10 @@ test('a stream whose service closes midway fails with UNAVAILABLE "went away"', 
   t.is(err.message, `service "supervisor" went away (disconnected from ${endpoint})`);
 });
 
-test('requests in flight when the client closes fail with UNAVAILABLE', async (t) => {
+for (const kind of KINDS) test(`requests in flight when the client closes fail with UNAVAILABLE (${kind})`, async (t) => {
   const endpoint = freshEndpoint();
   await serve(endpoint, { hang: () => new Promise(() => {}) });
-  const client = new RpcClient({ service: 'supervisor', endpoint });
+  const client = clientOf(kind, { service: 'supervisor', endpoint });
   const pending = client.request('hang', {});
   await delay(50);
   client.close();
@@ -234,7 +252,9 @@ test('endpoints: relative ipc paths, too-long paths, unknown schemes and missing
 test('inproc endpoints work, and a second bind in the process is ALREADY_EXISTS', async (t) => {
   const endpoint = `inproc://nbxt-${process.pid}-${++counter}`;
   await serve(endpoint);
-  const client = track(new RpcClient({ service: 'supervisor', endpoint }));
+  const options = { service: 'supervisor', endpoint };
+  t.is((t.throws(() => new RpcClient(options)) as NestboxError).code, 'INVALID_ARGUMENT'); // node:net has no inproc
+  const client = track(new RpcClient(options, new DealerConnection(options)));
   t.is(await client.request('echo', 'in process'), 'in process');
   const second = new RpcServer({ service: 'supervisor', endpoints: [endpoint], handlers, logger: quiet });
   t.is((await rejection(second.listen())).code, 'ALREADY_EXISTS');
