@@ -94,7 +94,7 @@ async function measureApi() {
   chmodSync(base, 0o711);
   process.env.NESTBOX_RUNTIME_DIR = join(base, 'run');
   process.env.NESTBOX_DATA_ROOT = join(base, 'data');
-  const cli = (...args) => spawnSync(process.execPath, [join(root, 'dist', 'cli', 'main.js'), ...args], { encoding: 'utf8', cwd: '/' });
+  const cli = (...args) => spawnSync(process.execPath, [join(root, 'dist', 'cli', 'nestbox.cjs'), ...args], { encoding: 'utf8', cwd: '/' });
   const { RpcClient } = await import(join(root, 'dist', 'lib', 'transport', 'rpc-client.js'));
   const { endpointOf } = await import(join(root, 'dist', 'lib', 'paths.js'));
   let client;

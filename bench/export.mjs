@@ -25,7 +25,7 @@ const base = mkdtempSync('/tmp/nbx-bench-export-');
 chmodSync(base, 0o711);
 const env = { ...process.env, NESTBOX_RUNTIME_DIR: join(base, 'run'), NESTBOX_DATA_ROOT: join(base, 'data') };
 delete env.NODE_EXTRA_CA_CERTS; // it costs every node start-up a certificate load
-const cli = join(root, 'dist', 'cli', 'main.js');
+const cli = join(root, 'dist', 'cli', 'nestbox.cjs');
 const nestbox = (args, opts = {}) => {
   const r = spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 20, ...opts });
   if (r.status !== 0) throw new Error(`nestbox ${args.join(' ')}: ${r.stderr.trim()}`);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
-export const cliPath = join(root, 'dist', 'cli', 'main.js');
+export const cliPath = join(root, 'dist', 'cli', 'nestbox.cjs');
 
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

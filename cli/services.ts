@@ -2,7 +2,6 @@
  * Reaching the services from the CLI: a plain ZeroMQ client (no NestJS at start-up), and the
  * supervisor started for the calling user when nothing answers (DESIGN.md "Processes").
  */
-import { spawn } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SYSTEM } from '../lib/contracts/patterns.js';
@@ -52,10 +51,14 @@ async function answers(service: EndpointName, timeoutMs: number): Promise<boolea
   }
 }
 
-/** Makes sure the lifecycle service answers, starting nestboxd if nobody serves this user. */
+/**
+ * Makes sure the lifecycle service is there, starting nestboxd if nobody serves this user. A live
+ * holder of its endpoint lock is enough: the verb's own request is the first contact (it waits
+ * for the socket if the service is still binding), which saves a round trip on every command.
+ */
 export async function ensureServices(): Promise<void> {
-  if (endpointHeld('lifecycle') && (await answers('lifecycle', 2_000))) return;
-  if (!endpointHeld('supervisor')) startSupervisor();
+  if (endpointHeld('lifecycle')) return;
+  if (!endpointHeld('supervisor')) await startSupervisor();
   const timeoutMs = startTimeoutMs();
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -65,7 +68,8 @@ export async function ensureServices(): Promise<void> {
   throw new NestboxError('UNAVAILABLE', `the nestbox services did not start within ${timeoutMs / 1000} s (see ${join(runtimeDir(), 'nestboxd.log')})`);
 }
 
-function startSupervisor(): void {
+async function startSupervisor(): Promise<void> {
+  const { spawn } = await import('node:child_process'); // 3 ms to load: only when starting
   const dir = ensurePrivateDir(runtimeDir());
   const entry = join(import.meta.dirname, '..', 'services', 'supervisor', 'main.js');
   const args = process.env.NESTBOX_MODE === 'embedded' ? [entry, '--embedded'] : [entry];

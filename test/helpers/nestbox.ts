@@ -19,7 +19,7 @@ export class NestboxInstance {
     readonly kind: 'root' | 'rootless',
     readonly user: string,
     readonly base: string,
-    /** the compiled tree holding cli/main.js */
+    /** the compiled tree holding cli/nestbox.cjs (the bundled CLI) */
     private readonly distDir: string,
     private readonly extraEnv: Record<string, string>,
   ) {}
@@ -63,7 +63,7 @@ export class NestboxInstance {
 
   /** argv and env that run the CLI as this instance's user (for a caller that wraps it, e.g. in script(1)) */
   command(args: string[], extraEnv: Record<string, string> = {}): [string, string[], Record<string, string>] {
-    const cli = join(this.distDir, 'cli', 'main.js');
+    const cli = join(this.distDir, 'cli', 'nestbox.cjs');
     if (this.kind === 'root') return [process.execPath, ['--', cli, ...args], { ...this.env(), HOME: '/root', ...extraEnv }];
     const ids = userIds(this.user)!;
     const env = { ...this.env(), HOME: `/home/${this.user}`, USER: this.user, LOGNAME: this.user, ...extraEnv };

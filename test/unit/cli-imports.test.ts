@@ -1,12 +1,13 @@
 /**
  * The CLI stays a thin ZeroMQ client: following every import of the compiled cli/main.js (static
- * and the per-verb dynamic ones) reaches no NestJS, rxjs, class-validator or reflect-metadata: the
- * only package is zeromq (service-side domain classes it shares, such as the shim's attach client,
- * know nothing of Nest). A static walk of the compiled files, so a verb
- * that is never run in a test is checked too.
+ * and the per-verb dynamic ones) reaches no package at all: no NestJS, rxjs, class-validator or
+ * reflect-metadata, and not even the zeromq addon (it speaks ZMTP over node:net,
+ * lib/transport/ipc-dealer-connection.ts; loading the addon cost ~12 ms a start). A static walk
+ * of the compiled files, so a verb that is never run in a test is checked too.
  */
 import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,10 +37,18 @@ function walk(entry: string): { files: Set<string>; packages: Map<string, string
   return { files, packages };
 }
 
-test('cli/main.js and every verb it loads import only zeromq and node: modules', (t) => {
+test('cli/main.js and every verb it loads import only node: modules', (t) => {
   const { files, packages } = walk(join(dist, 'cli', 'main.js'));
-  t.deepEqual([...packages.keys()], ['zeromq'], JSON.stringify(Object.fromEntries(packages)));
+  t.deepEqual([...packages.keys()], [], JSON.stringify(Object.fromEntries(packages)));
   const verbs = [...files].filter((f) => f.includes(`${join('cli', 'commands')}/`));
   t.true(verbs.length >= 20, `the per-verb modules were followed (${verbs.length})`);
   t.false([...files].some((f) => /\.(module|controller|dto)\.js$/.test(f)), 'no Nest module, controller or DTO file');
+});
+
+test('the bundled CLI (cli/nestbox.cjs, what bin and the README run) requires only node: built-ins', (t) => {
+  const bundle = readFileSync(join(dist, 'cli', 'nestbox.cjs'), 'utf8');
+  t.true(bundle.startsWith('#!/usr/bin/env -S node --\n'), 'it keeps the shebang that passes -- to node');
+  const required = [...new Set([...bundle.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]))];
+  t.true(required.includes('node:net'), `the bundle was searched (${required.join(' ')})`);
+  t.deepEqual(required.filter((r) => !r.startsWith('node:') && !builtinModules.includes(r)), []);
 });
