@@ -7,11 +7,13 @@
  */
 import { NestboxError } from '../../lib/errors.js';
 import { USER_SPEC } from '../../lib/contracts/validators.js';
-import { CGROUP, NAMESPACE, STORAGE } from '../../lib/contracts/patterns.js';
+import { CGROUP, NETWORK, STORAGE } from '../../lib/contracts/patterns.js';
 import type { RunRequestDto } from '../../lib/contracts/lifecycle.dto.js';
-import type { CreateChunk, IdMapInfo, ImageConfig, ImageInfo, PullChunk, RunChunk } from '../../lib/contracts/types.js';
+import type { CgroupPlacement, CreateChunk, ImageConfig, ImageInfo, NetworkAttachment, PullChunk, RootfsInfo, RunChunk } from '../../lib/contracts/types.js';
 import type { ContainerLocks, Release } from './container-locks.js';
 import type { ContainerStore } from './container-store.js';
+import type { HostIds } from './host-ids.js';
+import { settleAll } from './settle-all.js';
 import type { ServiceCaller } from './service-caller.js';
 import { volumeMounts } from './volume-mounts.js';
 import { crashPoint } from '../../lib/fault-point.js';
@@ -48,10 +50,28 @@ export function userSpec(user: string | undefined, imageUser: string | undefined
   return spec;
 }
 
+/**
+ * A process will soon move into a new cgroup (the container's pid 1, an exec's process): the
+ * cgroup service starts the kernel's slow part of that now, beside the rest of the work
+ * (services/cgroup/migration-warmer.ts). Not awaited: only time is at stake.
+ */
+export function warmCgroupMove(services: ServiceCaller): void {
+  services.call('cgroup', CGROUP.warm, {}).catch(() => undefined);
+}
+
+/** What a create made that the start right after it (run's) takes as it is, instead of asking again. */
+export interface MadeParts {
+  rootfs: RootfsInfo;
+  cgroup: CgroupPlacement;
+  /** attached too when the start follows at once (run) */
+  net?: NetworkAttachment;
+}
+
 /** A created container, its lock still held by the caller (run starts it before anyone else may touch it). */
 export interface Prepared {
   id: string;
   release: Release;
+  made: MadeParts;
 }
 
 export class CreateFlow {
@@ -59,6 +79,7 @@ export class CreateFlow {
     private readonly services: ServiceCaller,
     private readonly store: ContainerStore,
     private readonly locks: ContainerLocks,
+    private readonly hostIds: HostIds,
   ) {}
 
   /** `create`: warnings and pull progress, then the new container's id. */
@@ -69,9 +90,14 @@ export class CreateFlow {
     yield { containerId: id, created: true };
   }
 
-  /** The created container (state `created`), with its lock held: the caller releases it. */
-  async *prepare(req: RunRequestDto): AsyncGenerator<RunChunk, Prepared> {
-    const ids = await this.services.call<IdMapInfo>('namespace', NAMESPACE.idMap, {});
+  /**
+   * The created container (state `created`), with its lock held: the caller releases it.
+   * `forStart`: a start follows at once (run), so its network is attached here too, beside the
+   * rootfs and the cgroup, instead of one more round trip after them.
+   */
+  async *prepare(req: RunRequestDto, forStart = false): AsyncGenerator<RunChunk, Prepared> {
+    if (forStart) warmCgroupMove(this.services);
+    const ids = await this.hostIds.get();
     if (ids.warning) yield { warning: ids.warning };
     const owner = { rootUid: ids.rootUid, rootGid: ids.rootGid };
     const image = yield* this.resolveOrPull(req, owner);
@@ -105,13 +131,20 @@ export class CreateFlow {
     crashPoint('create:after-record');
 
     const undo: Undo[] = [];
+    let made: MadeParts;
     try {
       undo.push(() => this.services.call('storage', STORAGE.removeRootfs, { containerId: id }));
-      await this.services.call('storage', STORAGE.prepareRootfs, { containerId: id, imageId: image.id, ...owner });
-      crashPoint('create:after-rootfs');
       undo.push(() => this.services.call('cgroup', CGROUP.destroy, { containerId: id }));
-      await this.services.call('cgroup', CGROUP.create, { containerId: id, ...(req.limits ? { limits: req.limits } : {}) });
-      crashPoint('create:after-cgroup');
+      if (forStart) undo.push(() => this.services.call('network', NETWORK.detach, { containerId: id }));
+      // the layer dirs, the cgroup (and the network) side by side: none needs another
+      const [rootfs, cgroup, net] = await settleAll<[RootfsInfo, CgroupPlacement, NetworkAttachment | undefined]>([
+        this.services.call<RootfsInfo>('storage', STORAGE.prepareRootfs, { containerId: id, imageId: image.id, ...owner })
+          .then((r) => (crashPoint('create:after-rootfs'), r)),
+        this.services.call<CgroupPlacement>('cgroup', CGROUP.create, { containerId: id, ...(req.limits ? { limits: req.limits } : {}) })
+          .then((c) => (crashPoint('create:after-cgroup'), c)),
+        forStart ? this.services.call<NetworkAttachment>('network', NETWORK.attach, { containerId: id, mode: req.network, hostname, ...owner }) : Promise.resolve(undefined),
+      ]);
+      made = { rootfs, cgroup, ...(net ? { net } : {}) };
       // named volumes made here stay (docker's too): they are data, not this container's
       await volumeMounts(this.services, req.volumes ?? [], owner);
       this.store.transition(id, 'prepared');
@@ -123,7 +156,7 @@ export class CreateFlow {
       release();
       throw err;
     }
-    return { id, release };
+    return { id, release, made };
   }
 
   /** The image; one not stored is pulled first when the request says how (docker's --pull missing), its progress passed on. */

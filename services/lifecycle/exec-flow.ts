@@ -6,6 +6,7 @@
  */
 import { NestboxError } from '../../lib/errors.js';
 import { NAMESPACE } from '../../lib/contracts/patterns.js';
+import { warmCgroupMove } from './create-flow.js';
 import type { ExecRequestDto } from '../../lib/contracts/lifecycle.dto.js';
 import type { RunChunk } from '../../lib/contracts/types.js';
 import type { ContainerStore } from './container-store.js';
@@ -18,6 +19,7 @@ export class ExecFlow {
   exec(req: ExecRequestDto): AsyncIterable<RunChunk> {
     const record = this.store.find(req.container);
     if (record.state !== 'running') throw new NestboxError('FAILED_PRECONDITION', `container ${record.name} is not running`);
+    warmCgroupMove(this.services); // the process joins the container's cgroups
     const proc = {
       containerId: record.id,
       args: req.args,

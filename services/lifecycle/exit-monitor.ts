@@ -141,10 +141,9 @@ export class ExitMonitor {
     ];
     // the layer stays until rm, or goes now with --rm
     if (record.autoRemove) steps.push(['storage', () => this.services.call('storage', STORAGE.removeRootfs, { containerId: id })]);
-    for (const [what, step] of steps) {
-      // one failed step must not keep the others from running; it is logged, not hidden
-      await step().catch((err: Error) => this.log(`lifecycle: ${what} cleanup of ${id.slice(0, 12)} failed: ${err.message}`));
-    }
+    // side by side; one failed step must not keep the others from running: it is logged, not hidden
+    await Promise.all(steps.map(([what, step]) =>
+      step().catch((err: Error) => this.log(`lifecycle: ${what} cleanup of ${id.slice(0, 12)} failed: ${err.message}`))));
     if (record.autoRemove) {
       this.store.remove(id);
       return;

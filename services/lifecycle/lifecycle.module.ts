@@ -26,6 +26,7 @@ import { ContainerLocks } from './container-locks.js';
 import { CreateFlow } from './create-flow.js';
 import { StartFlow } from './start-flow.js';
 import { RestartFlow } from './restart-flow.js';
+import { HostIds } from './host-ids.js';
 
 @Module({
   imports: [clientsFor('namespace', 'storage', 'network', 'cgroup')],
@@ -41,6 +42,7 @@ import { RestartFlow } from './restart-flow.js';
       useFactory: (namespace: ClientProxy, storage: ClientProxy, network: ClientProxy, cgroup: ClientProxy) =>
         new NestServiceCaller({ namespace, storage, network, cgroup }),
     },
+    { provide: HostIds, inject: [SERVICE_CALLER], useFactory: (s: ServiceCaller) => new HostIds(s) },
     { provide: ExitMonitor, inject: [SERVICE_CALLER, ContainerStore], useFactory: (s: ServiceCaller, c: ContainerStore) => new ExitMonitor(s, c) },
     {
       provide: Reconciler,
@@ -56,13 +58,13 @@ import { RestartFlow } from './restart-flow.js';
     })),
     {
       provide: CreateFlow,
-      inject: [SERVICE_CALLER, ContainerStore, ContainerLocks],
-      useFactory: (s: ServiceCaller, c: ContainerStore, l: ContainerLocks) => new CreateFlow(s, c, l),
+      inject: [SERVICE_CALLER, ContainerStore, ContainerLocks, HostIds],
+      useFactory: (s: ServiceCaller, c: ContainerStore, l: ContainerLocks, h: HostIds) => new CreateFlow(s, c, l, h),
     },
     {
       provide: StartFlow,
-      inject: [SERVICE_CALLER, ContainerStore, ExitMonitor, ContainerLocks, DataLayout],
-      useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor, l: ContainerLocks, d: DataLayout) => new StartFlow(s, c, m, l, d),
+      inject: [SERVICE_CALLER, ContainerStore, ExitMonitor, ContainerLocks, DataLayout, HostIds],
+      useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor, l: ContainerLocks, d: DataLayout, h: HostIds) => new StartFlow(s, c, m, l, d, h),
     },
     { provide: RunFlow, inject: [CreateFlow, StartFlow], useFactory: (c: CreateFlow, s: StartFlow) => new RunFlow(c, s) },
     {

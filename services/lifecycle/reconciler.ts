@@ -7,7 +7,9 @@
  * - created with no shim -> still created; exited with no shim -> its cgroup removed (a start cut
  *   short may have made it again), else untouched;
  * - creating (a create cut short) -> undone, record and all, so its name is free again;
- * - removing (a rm cut short) -> the removal finished (the process killed first if it lives).
+ * - removing (a rm cut short) -> the removal finished (the process killed first if it lives);
+ * - a container dir whose record cannot be read (a power loss; --rm records are not synced) ->
+ *   removed, with whatever of its parts the other services still hold.
  * Requests wait for this (`ready`), so `ps` after a restart shows the truth.
  */
 import { CGROUP, NAMESPACE } from '../../lib/contracts/patterns.js';
@@ -35,6 +37,20 @@ export class Reconciler {
 
   private async reconcile(): Promise<void> {
     const deadline = Date.now() + NAMESPACE_WAIT_MS;
+    for (const id of this.store.unreadable()) {
+      try {
+        const state = await this.stateOf(id, deadline);
+        if (state?.status !== 'none' && state?.status !== 'exited') {
+          this.log(`lifecycle: the record of ${id.slice(0, 12)} cannot be read, but its process may run: left as it is`);
+          continue;
+        }
+        await removeContainerParts(this.services, id);
+        this.store.remove(id);
+        this.log(`lifecycle: removed ${id.slice(0, 12)}, whose record could not be read`);
+      } catch (err) {
+        this.log(`lifecycle: removal of ${id.slice(0, 12)} (record unreadable) failed: ${(err as Error).message}`);
+      }
+    }
     for (const c of this.store.list()) {
       try {
         await this.reconcileOne(c, deadline);

@@ -6,6 +6,7 @@ import { lockContainer, type ContainerLocks } from './container-locks.js';
 import { volumeUsers } from './volume-mounts.js';
 import type { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
+import { settleAll } from './settle-all.js';
 import { crashPoint } from '../../lib/fault-point.js';
 
 const SIGKILL = 9;
@@ -67,9 +68,11 @@ export class RemoveFlow {
 
 /** What a container owns outside its record: network files, cgroup, layer (each step idempotent). */
 export async function removeContainerParts(services: ServiceCaller, containerId: string): Promise<void> {
-  await services.call('network', NETWORK.detach, { containerId });
-  await services.call('cgroup', CGROUP.destroy, { containerId });
-  await services.call('storage', STORAGE.removeRootfs, { containerId });
+  await settleAll([
+    services.call('network', NETWORK.detach, { containerId }),
+    services.call('cgroup', CGROUP.destroy, { containerId }),
+    services.call('storage', STORAGE.removeRootfs, { containerId }),
+  ]);
 }
 
 export function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

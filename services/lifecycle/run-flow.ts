@@ -14,10 +14,10 @@ export class RunFlow {
   constructor(private readonly createFlow: CreateFlow, private readonly startFlow: StartFlow) {}
 
   async *run(req: RunRequestDto): AsyncGenerator<RunChunk> {
-    const { id, release } = yield* this.createFlow.prepare(req);
+    const { id, release, made } = yield* this.createFlow.prepare(req, true);
     const mode: LaunchMode = req.detach ? 'detach' : req.tty === true || req.interactive === true ? 'attach' : 'stream';
     try {
-      for await (const chunk of this.startFlow.launch(id, mode, req.consoleSize)) {
+      for await (const chunk of this.startFlow.launch(id, mode, req.consoleSize, made)) {
         if ('started' in chunk) release();
         yield chunk;
       }

@@ -9,10 +9,13 @@
 import { join } from 'node:path';
 import { NestboxError } from '../../lib/errors.js';
 import { CGROUP, NAMESPACE, NETWORK, STORAGE } from '../../lib/contracts/patterns.js';
-import type { CgroupPlacement, ExitStatus, IdMapInfo, NetworkAttachment, ProcessStateReply, RootfsInfo, RunChunk, StartReply } from '../../lib/contracts/types.js';
+import type { CgroupPlacement, ExitStatus, NetworkAttachment, ProcessStateReply, RootfsInfo, RunChunk, StartReply } from '../../lib/contracts/types.js';
 import type { DataLayout } from '../../lib/data-layout.js';
 import { lockContainer, type ContainerLocks } from './container-locks.js';
 import type { ContainerStore } from './container-store.js';
+import { warmCgroupMove, type MadeParts } from './create-flow.js';
+import type { HostIds } from './host-ids.js';
+import { settleAll } from './settle-all.js';
 import type { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
 import { volumeMounts } from './volume-mounts.js';
@@ -41,6 +44,7 @@ export class StartFlow {
     private readonly monitor: ExitMonitor,
     private readonly locks: ContainerLocks,
     private readonly layout: DataLayout,
+    private readonly hostIds: HostIds,
   ) {}
 
   /** `start [-a]`: a running container is left as it is (docker's), with -a attached to. */
@@ -71,14 +75,15 @@ export class StartFlow {
   /**
    * Runs the created or exited container ID (its `start` move checked, its lock held by the
    * caller): `started` (with the attach socket in `attach` mode); in `stream` mode its output and
-   * one `exit`; an `exit` too when it ended during its start.
+   * one `exit`; an `exit` too when it ended during its start. `made`: the rootfs and cgroup the
+   * create just before it made (run), not asked for again.
    */
-  async *launch(id: string, mode: LaunchMode, consoleSize?: { height: number; width: number }): AsyncGenerator<RunChunk> {
+  async *launch(id: string, mode: LaunchMode, consoleSize?: { height: number; width: number }, made?: MadeParts): AsyncGenerator<RunChunk> {
     const record = this.store.get(id);
     const config = record.config;
     if (!config) throw new NestboxError('FAILED_PRECONDITION', `container ${record.name} was made by an older nestbox and cannot be started again; remove it`);
-    const ids = await this.services.call<IdMapInfo>('namespace', NAMESPACE.idMap, {});
-    const owner = { rootUid: ids.rootUid, rootGid: ids.rootGid };
+    if (!made) warmCgroupMove(this.services); // run's create did already
+    const owner = await this.hostIds.owner();
     this.monitor.beginRun(id);
     const undo: Undo[] = [];
     let exit: ExitStatus | undefined;
@@ -88,13 +93,16 @@ export class StartFlow {
       startedAt: new Date().toISOString(), exitCode: undefined, error: undefined, oomKilled: undefined,
     });
     try {
-      // the same upper dir as before: prepare keeps what is there (and says where the layers are)
-      const rootfs = await this.services.call<RootfsInfo>('storage', STORAGE.prepareRootfs, { containerId: id, imageId: record.imageId, ...owner });
+      // the same upper dir as before: prepare keeps what is there (and says where the layers are);
+      // the three side by side, each a round trip to its own service
       undo.push(() => this.services.call('cgroup', CGROUP.destroy, { containerId: id }));
-      const cgroup = await this.services.call<CgroupPlacement>('cgroup', CGROUP.create, { containerId: id, ...(record.limits ? { limits: record.limits } : {}) });
-      crashPoint('start:after-cgroup');
       undo.push(() => this.services.call('network', NETWORK.detach, { containerId: id }));
-      const net = await this.services.call<NetworkAttachment>('network', NETWORK.attach, { containerId: id, mode: config.network, hostname: record.hostname, ...owner });
+      const [rootfs, cgroup, net] = await settleAll<[RootfsInfo, CgroupPlacement, NetworkAttachment]>([
+        made ? Promise.resolve(made.rootfs) : this.services.call<RootfsInfo>('storage', STORAGE.prepareRootfs, { containerId: id, imageId: record.imageId, ...owner }),
+        (made ? Promise.resolve(made.cgroup) : this.services.call<CgroupPlacement>('cgroup', CGROUP.create, { containerId: id, ...(record.limits ? { limits: record.limits } : {}) }))
+          .then((c) => (crashPoint('start:after-cgroup'), c)),
+        made?.net ? Promise.resolve(made.net) : this.services.call<NetworkAttachment>('network', NETWORK.attach, { containerId: id, mode: config.network, hostname: record.hostname, ...owner }),
+      ]);
       const volumes = await volumeMounts(this.services, record.volumes ?? [], owner);
       const spec = {
         containerId: id,

@@ -100,7 +100,7 @@ export function buildSpec(
 export function writeBundle(containerDir: string, spec: Record<string, unknown>): string {
   const bundle = join(containerDir, 'bundle');
   mkdirSync(bundle, { recursive: true, mode: 0o700 });
-  writeJsonAtomic(join(bundle, 'config.json'), spec, { mode: 0o600 });
+  writeJsonAtomic(join(bundle, 'config.json'), spec, { mode: 0o600, sync: false }); // written again at every start
   return bundle;
 }
 

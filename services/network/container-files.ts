@@ -32,7 +32,7 @@ export class ContainerNetworkFiles {
     const mounts: OciMount[] = [];
     for (const name of FILES) {
       const path = join(dir, name);
-      writeFileAtomic(path, content[name], { mode: 0o644 });
+      writeFileAtomic(path, content[name], { mode: 0o644, sync: false }); // written again at every start
       if (process.getuid?.() === 0) chownSync(path, req.owner.uid, req.owner.gid);
       mounts.push({ destination: `/etc/${name}`, type: 'bind', source: path, options: ['rbind', 'rprivate'] });
     }
