@@ -69,6 +69,8 @@ export const CGROUP = {
   stats: 'cgroup.stats',
   freeze: 'cgroup.freeze',
   thaw: 'cgroup.thaw',
+  /** a process is about to join a container's cgroups (exec): warm the kernel's migration lock */
+  warm: 'cgroup.warm',
 } as const;
 
 export const LIFECYCLE = {

@@ -5,10 +5,14 @@ import { CreateCgroupDto, DestroyCgroupDto } from '../../lib/contracts/cgroup.dt
 import type { CgroupPlacement, CgroupProbe, CgroupStats } from '../../lib/contracts/types.js';
 import { CGROUP_MANAGER } from './cgroup.constants.js';
 import type { CgroupManager } from './cgroup-manager.js';
+import { MigrationWarmer } from './migration-warmer.js';
 
 @Controller()
 export class CgroupController {
-  constructor(@Inject(CGROUP_MANAGER) private readonly cgroups: CgroupManager) {}
+  constructor(
+    @Inject(CGROUP_MANAGER) private readonly cgroups: CgroupManager,
+    @Inject(MigrationWarmer) private readonly warmer: MigrationWarmer,
+  ) {}
 
   @MessagePattern(CGROUP.probe)
   probe(): CgroupProbe {
@@ -17,7 +21,15 @@ export class CgroupController {
 
   @MessagePattern(CGROUP.create)
   create(@Payload() req: CreateCgroupDto): CgroupPlacement {
+    this.warmer.warm(); // a runtime moves a process into it soon (migration-warmer.ts)
     return this.cgroups.create(req.containerId, req.limits ?? {});
+  }
+
+  /** An exec is about to join a container's cgroups: warm the kernel's lock for it. */
+  @MessagePattern(CGROUP.warm)
+  warm(): { warming: true } {
+    this.warmer.warm();
+    return { warming: true };
   }
 
   @MessagePattern(CGROUP.stats)

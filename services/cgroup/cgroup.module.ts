@@ -3,6 +3,8 @@ import { healthController } from '../../lib/service-host.js';
 import { CgroupController } from './cgroup.controller.js';
 import { CGROUP_MANAGER } from './cgroup.constants.js';
 import { selectCgroupManager } from './select-manager.js';
+import type { CgroupManager } from './cgroup-manager.js';
+import { MigrationWarmer } from './migration-warmer.js';
 
 @Module({
   controllers: [CgroupController, healthController('cgroup')],
@@ -16,6 +18,8 @@ import { selectCgroupManager } from './select-manager.js';
         return manager;
       },
     },
+    // only where containers get cgroups to join
+    { provide: MigrationWarmer, inject: [CGROUP_MANAGER], useFactory: (m: CgroupManager) => new MigrationWarmer(m.driver !== 'none') },
   ],
 })
 export class CgroupModule {}
