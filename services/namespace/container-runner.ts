@@ -43,16 +43,20 @@ export class ContainerRunner {
     return this.idMaps;
   }
 
-  /** Foreground: the shim waits for our attach, so every byte of output reaches OUT. */
-  async run(req: RunContainerDto, out: RuntimeOutput): Promise<Promise<ExitStatus>> {
+  /**
+   * Foreground: the shim waits for our attach, so every byte of output reaches OUT. Resolves once
+   * attached (the container runs) with its end to wait for: wrapped, as a promise resolved with
+   * a promise would wait for that one (the caller's `started` came only with the exit).
+   */
+  async run(req: RunContainerDto, out: RuntimeOutput): Promise<{ done: Promise<ExitStatus> }> {
     const dir = await this.launch(req, true);
-    return new Promise<Promise<ExitStatus>>((resolveStarted, rejectStarted) => {
+    return new Promise<{ done: Promise<ExitStatus> }>((resolveStarted, rejectStarted) => {
       const done = new Promise<ExitStatus>((resolveDone) => {
         AttachConnection.open(dir, {
           onOutput: (stream, data) => out.onChunk(stream, data),
           onEnd: (exit) => resolveDone(toExitStatus(exit ?? readExit(dir))),
         }).then(
-          () => resolveStarted(done),
+          () => resolveStarted({ done }),
           (err: Error) => rejectStarted(new NestboxError('INTERNAL', `cannot attach to the shim of ${req.containerId.slice(0, 12)}: ${err.message}`)),
         );
       });

@@ -46,7 +46,7 @@ export class NamespaceController {
     return new Observable<RunChunk>((sub) => {
       this.runner
         .run(req, { onChunk: (stream, data) => sub.next({ stream, data: data.toString('base64') }) })
-        .then((done) => {
+        .then(({ done }) => {
           sub.next({ containerId: req.containerId, started: true });
           return done;
         })
