@@ -21,8 +21,11 @@ export class CgroupController {
 
   @MessagePattern(CGROUP.create)
   create(@Payload() req: CreateCgroupDto): CgroupPlacement {
-    this.warmer.warm(); // a runtime moves a process into it soon (migration-warmer.ts)
-    return this.cgroups.create(req.containerId, req.limits ?? {});
+    const placement = this.cgroups.create(req.containerId, req.limits ?? {});
+    // a runtime moves a process into it soon (migration-warmer.ts); after the mkdirs, as a warm
+    // holds the kernel's cgroup_mutex (which mkdir takes too) until its grace period ends
+    this.warmer.warm();
+    return placement;
   }
 
   /** An exec is about to join a container's cgroups: warm the kernel's lock for it. */

@@ -50,15 +50,6 @@ export function userSpec(user: string | undefined, imageUser: string | undefined
   return spec;
 }
 
-/**
- * A process will soon move into a new cgroup (the container's pid 1, an exec's process): the
- * cgroup service starts the kernel's slow part of that now, beside the rest of the work
- * (services/cgroup/migration-warmer.ts). Not awaited: only time is at stake.
- */
-export function warmCgroupMove(services: ServiceCaller): void {
-  services.call('cgroup', CGROUP.warm, {}).catch(() => undefined);
-}
-
 /** What a create made that the start right after it (run's) takes as it is, instead of asking again. */
 export interface MadeParts {
   rootfs: RootfsInfo;
@@ -96,7 +87,6 @@ export class CreateFlow {
    * rootfs and the cgroup, instead of one more round trip after them.
    */
   async *prepare(req: RunRequestDto, forStart = false): AsyncGenerator<RunChunk, Prepared> {
-    if (forStart) warmCgroupMove(this.services);
     const ids = await this.hostIds.get();
     if (ids.warning) yield { warning: ids.warning };
     const owner = { rootUid: ids.rootUid, rootGid: ids.rootGid };

@@ -5,13 +5,22 @@
  * with -i, -t or -d it runs under a shim of its own (namespace.execStart) the CLI attaches to.
  */
 import { NestboxError } from '../../lib/errors.js';
-import { NAMESPACE } from '../../lib/contracts/patterns.js';
-import { warmCgroupMove } from './create-flow.js';
+import { CGROUP, NAMESPACE } from '../../lib/contracts/patterns.js';
 import type { ExecRequestDto } from '../../lib/contracts/lifecycle.dto.js';
 import type { RunChunk } from '../../lib/contracts/types.js';
 import type { ContainerStore } from './container-store.js';
 import type { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
+
+/**
+ * A process will soon move into a container's existing cgroups (an exec's): the cgroup service
+ * starts the kernel's slow part of that now, beside the rest of the work (a run's or start's
+ * cgroup.create does it itself, once the dirs are made: a warm holds the kernel's cgroup_mutex,
+ * which mkdir needs, until its grace period ends). Not awaited: only time is at stake.
+ */
+function warmCgroupMove(services: ServiceCaller): void {
+  services.call('cgroup', CGROUP.warm, {}).catch(() => undefined);
+}
 
 export class ExecFlow {
   constructor(private readonly services: ServiceCaller, private readonly store: ContainerStore, _monitor: ExitMonitor) {}

@@ -13,7 +13,7 @@ import type { CgroupPlacement, ExitStatus, NetworkAttachment, ProcessStateReply,
 import type { DataLayout } from '../../lib/data-layout.js';
 import { lockContainer, type ContainerLocks } from './container-locks.js';
 import type { ContainerStore } from './container-store.js';
-import { warmCgroupMove, type MadeParts } from './create-flow.js';
+import type { MadeParts } from './create-flow.js';
 import type { HostIds } from './host-ids.js';
 import { settleAll } from './settle-all.js';
 import type { ExitMonitor } from './exit-monitor.js';
@@ -82,7 +82,6 @@ export class StartFlow {
     const record = this.store.get(id);
     const config = record.config;
     if (!config) throw new NestboxError('FAILED_PRECONDITION', `container ${record.name} was made by an older nestbox and cannot be started again; remove it`);
-    if (!made) warmCgroupMove(this.services); // run's create did already
     const owner = await this.hostIds.owner();
     this.monitor.beginRun(id);
     const undo: Undo[] = [];
