@@ -144,14 +144,8 @@ export class ContainerStore {
   }
 
   list(): ContainerRecord[] {
-    let ids: string[];
-    try {
-      ids = readdirSync(this.layout.containers).filter((d) => CONTAINER_ID.test(d));
-    } catch {
-      return [];
-    }
     // one record that cannot be read (a power loss mid-write) must not hide all the others
-    return ids
+    return this.containerDirs()
       .flatMap((id) => {
         try {
           return [this.get(id)];
@@ -164,13 +158,7 @@ export class ContainerStore {
 
   /** Container dirs whose record is missing or cannot be read (a power loss mid-write). */
   unreadable(): string[] {
-    let ids: string[];
-    try {
-      ids = readdirSync(this.layout.containers).filter((d) => CONTAINER_ID.test(d));
-    } catch {
-      return [];
-    }
-    return ids.filter((id) => {
+    return this.containerDirs().filter((id) => {
       try {
         this.get(id);
         return false;
@@ -192,6 +180,15 @@ export class ContainerStore {
    */
   private save(record: ContainerRecord): void {
     writeJsonAtomic(this.recordPath(record.id), record, { mode: 0o600, sync: !record.autoRemove });
+  }
+
+  /** The ids of the container dirs there are. */
+  private containerDirs(): string[] {
+    try {
+      return readdirSync(this.layout.containers).filter((d) => CONTAINER_ID.test(d));
+    } catch {
+      return [];
+    }
   }
 
   private recordPath(id: string): string {
