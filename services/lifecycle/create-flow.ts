@@ -128,12 +128,13 @@ export class CreateFlow {
       if (forStart) undo.push(() => this.services.call('network', NETWORK.detach, { containerId: id }));
       // the layer dirs, the cgroup (and the network) side by side: none needs another
       const [rootfs, cgroup, net] = await settleAll<[RootfsInfo, CgroupPlacement, NetworkAttachment | undefined]>([
-        this.services.call<RootfsInfo>('storage', STORAGE.prepareRootfs, { containerId: id, imageId: image.id, ...owner })
-          .then((r) => (crashPoint('create:after-rootfs'), r)),
-        this.services.call<CgroupPlacement>('cgroup', CGROUP.create, { containerId: id, ...(req.limits ? { limits: req.limits } : {}) })
-          .then((c) => (crashPoint('create:after-cgroup'), c)),
+        this.services.call<RootfsInfo>('storage', STORAGE.prepareRootfs, { containerId: id, imageId: image.id, ...owner }),
+        this.services.call<CgroupPlacement>('cgroup', CGROUP.create, { containerId: id, ...(req.limits ? { limits: req.limits } : {}) }),
         forStart ? this.services.call<NetworkAttachment>('network', NETWORK.attach, { containerId: id, mode: req.network, hostname, ...owner }) : Promise.resolve(undefined),
       ]);
+      // in a fixed order once all are made (side by side, which finished first is chance)
+      crashPoint('create:after-rootfs');
+      crashPoint('create:after-cgroup');
       made = { rootfs, cgroup, ...(net ? { net } : {}) };
       // named volumes made here stay (docker's too): they are data, not this container's
       await volumeMounts(this.services, req.volumes ?? [], owner);

@@ -98,10 +98,10 @@ export class StartFlow {
       undo.push(() => this.services.call('network', NETWORK.detach, { containerId: id }));
       const [rootfs, cgroup, net] = await settleAll<[RootfsInfo, CgroupPlacement, NetworkAttachment]>([
         made ? Promise.resolve(made.rootfs) : this.services.call<RootfsInfo>('storage', STORAGE.prepareRootfs, { containerId: id, imageId: record.imageId, ...owner }),
-        (made ? Promise.resolve(made.cgroup) : this.services.call<CgroupPlacement>('cgroup', CGROUP.create, { containerId: id, ...(record.limits ? { limits: record.limits } : {}) }))
-          .then((c) => (crashPoint('start:after-cgroup'), c)),
+        made ? Promise.resolve(made.cgroup) : this.services.call<CgroupPlacement>('cgroup', CGROUP.create, { containerId: id, ...(record.limits ? { limits: record.limits } : {}) }),
         made?.net ? Promise.resolve(made.net) : this.services.call<NetworkAttachment>('network', NETWORK.attach, { containerId: id, mode: config.network, hostname: record.hostname, ...owner }),
       ]);
+      crashPoint('start:after-cgroup');
       const volumes = await volumeMounts(this.services, record.volumes ?? [], owner);
       const spec = {
         containerId: id,
