@@ -42,7 +42,9 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'run': return (await import('./commands/run.js')).runCommand(rest);
-    case 'exec': return (await import('./commands/exec.js')).execCommand(rest);
+    case 'exec':
+      if (rest.length > 1) (await import('./services.js')).warmCgroupMove(); // before the verb's code loads
+      return (await import('./commands/exec.js')).execCommand(rest);
     case 'create': return (await import('./commands/create.js')).createCommand(rest);
     case 'start': return (await import('./commands/start.js')).startCommand(rest);
     case 'restart': return (await import('./commands/restart.js')).restartCommand(rest);

@@ -4,7 +4,7 @@
  */
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SYSTEM } from '../lib/contracts/patterns.js';
+import { LIFECYCLE, SYSTEM } from '../lib/contracts/patterns.js';
 import { NestboxError } from '../lib/errors.js';
 import { isZombie } from '../lib/proc-stat.js';
 import { endpointOf, ensurePrivateDir, runtimeDir, type EndpointName } from '../lib/paths.js';
@@ -49,6 +49,19 @@ async function answers(service: EndpointName, timeoutMs: number): Promise<boolea
   } finally {
     client.close();
   }
+}
+
+/**
+ * `exec` moves a process into the container's cgroups, and on cgroup v1 the kernel's first move
+ * after a pause waits for an RCU grace period (10-15 ms here): asked as the CLI starts, before the
+ * verb's code is loaded, the services start it early enough to hide most of it
+ * (services/cgroup/migration-warmer.ts). Fire and forget on a connection of its own; the CLI's exit
+ * ends it. Nothing when no service runs: the verb starts them.
+ */
+export function warmCgroupMove(): void {
+  if (!endpointHeld('lifecycle')) return;
+  const client = clientFor('lifecycle', 2_000);
+  client.request(LIFECYCLE.warm, {}).catch(() => undefined).finally(() => client.close());
 }
 
 /**

@@ -88,6 +88,8 @@ export const LIFECYCLE = {
   logs: 'lifecycle.logs',
   /** one more process in a running container (docker exec without -i/-t/-d) */
   exec: 'lifecycle.exec',
+  /** an exec is coming (the CLI says so as it starts): the cgroup service warms the kernel's lock */
+  warm: 'lifecycle.warm',
   /** replies once an ended container has been cleaned up (an attached run's last step) */
   wait: 'lifecycle.wait',
   /** volume rm: refused while a container uses the volume */

@@ -12,23 +12,25 @@ import type { ContainerStore } from './container-store.js';
 import type { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
 
-/**
- * A process will soon move into a container's existing cgroups (an exec's): the cgroup service
- * starts the kernel's slow part of that now, beside the rest of the work (a run's or start's
- * cgroup.create does it itself, once the dirs are made: a warm holds the kernel's cgroup_mutex,
- * which mkdir needs, until its grace period ends). Not awaited: only time is at stake.
- */
-function warmCgroupMove(services: ServiceCaller): void {
-  services.call('cgroup', CGROUP.warm, {}).catch(() => undefined);
-}
-
 export class ExecFlow {
   constructor(private readonly services: ServiceCaller, private readonly store: ContainerStore, _monitor: ExitMonitor) {}
+
+  /**
+   * A process will soon move into a container's existing cgroups: the cgroup service starts the
+   * kernel's slow part of that now, beside the rest of the work (migration-warmer.ts; a run's or
+   * start's cgroup.create does it itself, once the dirs are made: a warm holds the kernel's
+   * cgroup_mutex, which mkdir needs, until its grace period ends). Asked at each exec, and by the
+   * CLI as it starts (lifecycle.warm), before its verb's code is even loaded. Not awaited: only
+   * time is at stake.
+   */
+  warm(): void {
+    this.services.call('cgroup', CGROUP.warm, {}).catch(() => undefined);
+  }
 
   exec(req: ExecRequestDto): AsyncIterable<RunChunk> {
     const record = this.store.find(req.container);
     if (record.state !== 'running') throw new NestboxError('FAILED_PRECONDITION', `container ${record.name} is not running`);
-    warmCgroupMove(this.services); // the process joins the container's cgroups
+    this.warm(); // the process joins the container's cgroups
     const proc = {
       containerId: record.id,
       args: req.args,

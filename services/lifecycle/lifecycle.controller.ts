@@ -85,6 +85,13 @@ export class LifecycleController {
   }
 
   /** `started`, the process's output, then one `exit`; with -i/-t/-d only `started` (with the attach socket unless -d). */
+  /** a caller is about to exec (the CLI asks as it starts): see ExecFlow.warm */
+  @MessagePattern(LIFECYCLE.warm)
+  warm(): { warming: true } {
+    this.execFlow.warm();
+    return { warming: true };
+  }
+
   @MessagePattern(LIFECYCLE.exec)
   exec(@Payload() req: ExecRequestDto): Observable<RunChunk> {
     return this.afterReady(() => this.execFlow.exec(req));
