@@ -109,6 +109,22 @@ each('restart: a running container runs again with a new process, its layer kept
   t.is((await nb.cli(['rm', '-f', id, fresh])).code, 0);
 });
 
+each('restart of a --rm container keeps it, its layer too (docker\'s); its end then removes it', async (t, nb) => {
+  const run = await nb.cli(['run', '-d', '--rm', '--name', 'again2', 'busybox', 'sleep', '300']);
+  t.is(run.code, 0, run.stderr);
+  const id = run.stdout.trim();
+  t.is((await nb.cli(['exec', id, 'touch', '/mark'])).code, 0);
+  const restart = await nb.cli(['restart', '-t', '0', 'again2']);
+  t.is(restart.code, 0, restart.stderr);
+  t.is(await status(nb, id), 'Up');
+  t.is((await nb.cli(['exec', id, 'ls', '/mark'])).code, 0, 'the same layer, mounted again');
+  const inspect = await nb.cli(['inspect', '-f', '{{.HostConfig.AutoRemove}}', id]);
+  t.is(inspect.stdout, 'true\n', inspect.stderr);
+  t.is((await nb.cli(['stop', '-t', '0', id])).code, 0);
+  const gone = await nb.cli(['inspect', id]);
+  t.is(gone.code, 1, 'removed at its end');
+});
+
 each("start -a: the container's output on stdout and stderr, its exit code; again on a second start", async (t, nb) => {
   const id = await create(t, nb, ['busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
   for (const round of [1, 2]) {
