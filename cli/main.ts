@@ -14,7 +14,8 @@ Commands:
   start [-a] [-i] CONTAINER...             Start created or stopped containers (-a: attached, the container's exit code)
   restart [-t SECONDS] CONTAINER...        Stop, then start containers
   exec [OPTIONS] CONTAINER COMMAND [ARG...]  Run a command in a running container (-i, -t, -d, -e, --env-file, -w, -u)
-  ps [-a] [-q] [--no-trunc] [--format json|TEMPLATE]  List containers (STATUS: Up 3 seconds, Exited (0) 5 seconds ago)
+  ps [-a] [-q] [--no-trunc] [-f KEY=VALUE] [--format json|TEMPLATE]  List containers (STATUS: Up 3 seconds, Exited (0) 5 seconds ago;
+                                           filters: id, name, status, exited, ancestor)
   stats [--no-stream] [--format json] [CONTAINER...]  Show containers' CPU, memory and pids use
   inspect [-f TEMPLATE] CONTAINER...       Show containers' records as JSON, or a template ({{.State.Status}})
   logs [-f] [--tail N] [-t] CONTAINER      Show a container's output (-f: follow until it ends)

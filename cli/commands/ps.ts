@@ -1,5 +1,5 @@
 /**
- * `nestbox ps [-a] [-q] [--no-trunc] [--format json|TEMPLATE]`: docker's columns and fields
+ * `nestbox ps [-a] [-q] [--no-trunc] [-f KEY=VALUE] [--format json|TEMPLATE]`: docker's columns and fields
  * (ID, Image, Command, CreatedAt, RunningFor, Ports, State, Status, Size, Names, Labels, Mounts,
  * Networks, LocalVolumes); `--format json` is `{{json .}}`, one object per line.
  */
@@ -10,6 +10,7 @@ import { parseArgs } from '../args.js';
 import { goTimeString, humanDuration, psStatus } from '../docker-time.js';
 import { parseFormat, render } from '../go-template.js';
 import { clientFor, ensureServices } from '../services.js';
+import { dockerState, filtersListAll, matchesPsFilters, parsePsFilters } from '../ps-filter.js';
 
 const DEFAULT_TABLE = '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
 
@@ -38,8 +39,7 @@ export function psFields(c: ContainerSummary, trunc: boolean, now = Date.now()):
     Ports: '',
     RunningFor: `${humanDuration(Math.max(0, now - Date.parse(c.createdAt)))} ago`,
     Size: '0B',
-    // docker's states: "stopping" is still running, "creating" is created
-    State: c.state === 'stopping' ? 'running' : c.state === 'creating' ? 'created' : c.state,
+    State: dockerState(c),
     Status: psStatus(c, now),
   };
 }
@@ -50,6 +50,7 @@ export async function psCommand(argv: string[]): Promise<number> {
     { name: 'quiet', short: 'q', takesValue: false },
     { name: 'no-trunc', takesValue: false },
     { name: 'format', takesValue: true },
+    { name: 'filter', short: 'f', takesValue: true, repeatable: true },
   ], { stopAtFirstPositional: false });
   if (positionals.length) throw new NestboxError('INVALID_ARGUMENT', `"nestbox ps" accepts no arguments (got ${positionals[0]})`);
   const on = (n: string) => options.has(n) && options.get(n)!.at(-1) !== 'false';
@@ -58,14 +59,16 @@ export async function psCommand(argv: string[]): Promise<number> {
     ? parseFormat('{{.ID}}', DEFAULT_TABLE)
     // docker: an empty --format is the default table
     : parseFormat(options.get('format')?.at(-1) || 'table', DEFAULT_TABLE);
+  const filters = parsePsFilters(options.get('filter') ?? []);
   await ensureServices();
   const client = clientFor('lifecycle');
   let list: ContainerSummary[];
   try {
-    list = await client.request<ContainerSummary[]>(LIFECYCLE.list, { all: on('all') });
+    list = await client.request<ContainerSummary[]>(LIFECYCLE.list, { all: on('all') || filtersListAll(filters) });
   } finally {
     client.close();
   }
+  list = list.filter((c) => matchesPsFilters(filters, c));
   const now = Date.now();
   process.stdout.write(render(format, list.map((c) => psFields(c, !on('no-trunc'), now)), HEADERS));
   return 0;

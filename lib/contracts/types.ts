@@ -150,6 +150,8 @@ export interface ContainerSummary {
   id: string;
   name: string;
   image: string;
+  /** ps --filter ancestor=ID */
+  imageId?: string;
   command: string[];
   state: string;
   createdAt: string;

@@ -123,7 +123,7 @@ export class LifecycleController {
       // docker lists a container being stopped as running
       .filter((c) => req.all || c.state === 'running' || c.state === 'stopping')
       .map((c) => ({
-        id: c.id, name: c.name, image: c.image, command: c.command, state: c.state, createdAt: c.createdAt, exitCode: c.exitCode,
+        id: c.id, name: c.name, image: c.image, imageId: c.imageId, command: c.command, state: c.state, createdAt: c.createdAt, exitCode: c.exitCode,
         startedAt: c.startedAt, finishedAt: c.finishedAt,
         mounts: (c.volumes ?? []).map((v) => v.source), localVolumes: (c.volumes ?? []).filter((v) => v.kind === 'volume').length,
       }));

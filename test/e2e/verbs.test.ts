@@ -155,7 +155,7 @@ each('logs: stdout to stdout, stderr to stderr; --tail; -t timestamps; -f follow
   t.is((await nb.cli(['rm', 'talker', 'slow'])).code, 0);
 });
 
-each("ps: docker's STATUS, columns, -a, -q, --no-trunc, --format json and templates; a bad template is one line", async (t, nb) => {
+each("ps: docker's STATUS, columns, -a, -q, --no-trunc, --filter, --format json and templates; a bad template or filter is one line", async (t, nb) => {
   const up = await detached(t, nb, ['--name', 'psup', 'busybox', 'sleep', '300']);
   const ended = await detached(t, nb, ['--name', 'psdone', 'busybox', 'sh', '-c', 'exit 4']);
   await nb.cli(['wait', 'psdone']);
@@ -185,6 +185,15 @@ each("ps: docker's STATUS, columns, -a, -q, --no-trunc, --format json and templa
   oneLine(t, await nb.cli(['ps', '--format', '{{.Nope}}']), 125, /template: map has no entry for key "Nope"/);
   oneLine(t, await nb.cli(['ps', '--format', '{{.ID']), 125, /template: unclosed action/);
   oneLine(t, await nb.cli(['ps', 'extra']), 125, /accepts no arguments/);
+  // --filter: status lists stopped ones without -a; keys AND, values OR; ancestor by reference
+  const names = async (...f: string[]) => (await nb.cli(['ps', ...f, '--format', '{{.Names}}'])).stdout.split('\n').filter((l) => l.startsWith('ps')).sort().join(' ');
+  t.is(await names('-f', 'status=exited'), 'psdone');
+  t.is(await names('-a', '--filter', 'exited=4', '--filter', 'name=^/psup$'), '');
+  t.is(await names('-a', '-f', 'name=^/ps', '-f', 'ancestor=busybox:latest'), 'psdone psup');
+  t.is(await names('-a', '-f', 'exited=4', '-f', 'exited=0'), 'psdone');
+  t.is(await names('-f', `id=^${up.slice(0, 8)}`), 'psup');
+  oneLine(t, await nb.cli(['ps', '-f', 'status=sleeping']), 125, /invalid filter 'status=sleeping'/);
+  oneLine(t, await nb.cli(['ps', '-f', 'label']), 125, /bad format of filter \(expected name=value\)/);
   t.is((await nb.cli(['rm', '-f', 'psup', 'psdone'])).code, 0);
 });
 

@@ -1,0 +1,77 @@
+/**
+ * `ps --filter KEY=VALUE` (`-f`), docker's rules: values of one key are alternatives, different
+ * keys must all match. Keys: id and name (a regular expression searched in the full id, and in
+ * "/NAME" as docker's names are), status (created|restarting|running|removing|paused|exited|dead;
+ * it lists stopped containers without -a), exited (an exit code; stopped containers, so with -a),
+ * ancestor (an image reference or id; not its descendants: nestbox keeps no image parents).
+ * Anything else is refused in one line before the services are asked.
+ */
+import type { ContainerSummary } from '../lib/contracts/types.js';
+import { NestboxError } from '../lib/errors.js';
+import { parseImageRef, storedName } from '../lib/image-ref.js';
+
+const KEYS = ['id', 'name', 'status', 'exited', 'ancestor'] as const;
+type Key = (typeof KEYS)[number];
+const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+
+export type PsFilters = Map<Key, string[]>;
+
+export function parsePsFilters(given: string[]): PsFilters {
+  const filters: PsFilters = new Map();
+  for (const f of given) {
+    const eq = f.indexOf('=');
+    if (eq <= 0) throw new NestboxError('INVALID_ARGUMENT', `bad format of filter (expected name=value): ${JSON.stringify(f)}`);
+    const key = f.slice(0, eq) as Key;
+    const value = f.slice(eq + 1);
+    if (!KEYS.includes(key)) throw new NestboxError('INVALID_ARGUMENT', `invalid filter '${f.slice(0, eq)}' (ps filters: ${KEYS.join(', ')})`);
+    if (key === 'status' && !STATUSES.includes(value)) {
+      throw new NestboxError('INVALID_ARGUMENT', `invalid filter 'status=${value}': a status is one of ${STATUSES.join(', ')}`);
+    }
+    if (key === 'exited' && !/^-?\d+$/.test(value)) throw new NestboxError('INVALID_ARGUMENT', `invalid filter 'exited=${value}': an exit code is a whole number`);
+    if (key === 'ancestor' && !isImageId(value)) parseImageRef(value); // a bad reference is its own one line
+    filters.set(key, [...(filters.get(key) ?? []), value]);
+  }
+  return filters;
+}
+
+/** With a status filter docker lists what it asks for, stopped containers too. */
+export function filtersListAll(filters: PsFilters): boolean {
+  return filters.has('status');
+}
+
+const isImageId = (v: string) => /^(sha256:)?[0-9a-f]{1,64}$/.test(v);
+
+/** docker's states: a container being stopped is running, one being created is created */
+export function dockerState(c: ContainerSummary): string {
+  return c.state === 'stopping' ? 'running' : c.state === 'creating' ? 'created' : c.state;
+}
+
+function searches(pattern: string, text: string): boolean {
+  try {
+    return new RegExp(pattern).test(text);
+  } catch {
+    return text === pattern; // not a regular expression: docker compares it as it is
+  }
+}
+
+function sameImage(value: string, c: ContainerSummary): boolean {
+  if (isImageId(value) && c.imageId?.replace(/^sha256:/, '').startsWith(value.replace(/^sha256:/, ''))) return true;
+  try {
+    return storedName(parseImageRef(value)) === storedName(parseImageRef(c.image));
+  } catch {
+    return false;
+  }
+}
+
+const MATCHES: Record<Key, (value: string, c: ContainerSummary) => boolean> = {
+  id: (v, c) => searches(v, c.id),
+  name: (v, c) => searches(v, `/${c.name}`),
+  status: (v, c) => dockerState(c) === v,
+  exited: (v, c) => dockerState(c) === 'exited' && c.exitCode === Number(v),
+  ancestor: sameImage,
+};
+
+export function matchesPsFilters(filters: PsFilters, c: ContainerSummary): boolean {
+  for (const [key, values] of filters) if (!values.some((v) => MATCHES[key](v, c))) return false;
+  return true;
+}
