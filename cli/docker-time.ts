@@ -1,4 +1,5 @@
-/** How docker words times: go-units' HumanDuration, `ps`'s STATUS, Go's time.String(). */
+/** How docker words times: go-units' HumanDuration, `ps`'s STATUS, Go's time.String(), `logs --since`. */
+import { NestboxError } from '../lib/errors.js';
 
 /** go-units HumanDuration: "Less than a second", "About a minute", "2 hours", "3 weeks"... */
 export function humanDuration(ms: number): string {
@@ -45,3 +46,38 @@ export function goTimeString(iso: string): string {
   if (Number.isNaN(d.getTime())) return iso;
   return `${d.toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
 }
+
+const GO_DURATION = /^[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+$/;
+const GO_UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const DATE_TIME = /^(\d{4})-(\d\d)-(\d\d)(?:T(\d\d)(?::(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?)?)?([Zz]|[+-]\d\d:\d\d)?$/;
+
+/**
+ * docker's `logs --since/--until` value as nanoseconds since the epoch: a Go duration before
+ * NOW (`10m`, `1h30m`, `1.5s`), a unix time (`1136073600`, `1136073600.5`), or an RFC3339 date or
+ * date-time (`2006-01-02`, `2006-01-02T15:04`, `2006-01-02T15:04:05.999999999Z07:00`), in the
+ * local zone when it names none. Anything else is one line naming FLAG.
+ */
+export function parseLogTime(value: string, flag: string, now = Date.now()): bigint {
+  if (value !== '0' && GO_DURATION.test(value)) {
+    let ns = 0;
+    for (const m of value.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) ns += Number(m[1]) * GO_UNIT_NS[m[2]];
+    return BigInt(now) * 1_000_000n - BigInt(Math.round(value.startsWith('-') ? -ns : ns));
+  }
+  const unix = /^(\d+)(?:\.(\d{1,9}))?$/.exec(value);
+  if (unix) return BigInt(unix[1]) * 1_000_000_000n + BigInt((unix[2] ?? '').padEnd(9, '0'));
+  const d = DATE_TIME.exec(value);
+  if (d) {
+    const [y, mo, day, h, mi, s] = d.slice(1, 7).map((x) => Number(x ?? 0));
+    const zone = d[8];
+    const valid = mo >= 1 && mo <= 12 && day >= 1 && day <= new Date(Date.UTC(y, mo, 0)).getUTCDate() && h <= 23 && mi <= 59 && s <= 59;
+    let ms: number;
+    if (!zone) ms = new Date(y, mo - 1, day, h, mi, s).getTime();
+    else {
+      const offset = /^[Zz]$/.test(zone) ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
+      ms = Date.UTC(y, mo - 1, day, h, mi, s) - offset * 60_000;
+    }
+    if (valid && !Number.isNaN(ms)) return BigInt(ms) * 1_000_000n + BigInt((d[7] ?? '').padEnd(9, '0'));
+  }
+  throw new NestboxError('INVALID_ARGUMENT', `invalid value for --${flag}: "${value}" (a duration before now like 10m, a unix time, or an RFC3339 date-time)`);
+}
+

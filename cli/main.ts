@@ -18,7 +18,8 @@ Commands:
                                            filters: id, name, status, exited, ancestor)
   stats [--no-stream] [--format json] [CONTAINER...]  Show containers' CPU, memory and pids use
   inspect [-f TEMPLATE] CONTAINER...       Show containers' records as JSON, or a template ({{.State.Status}})
-  logs [-f] [--tail N] [-t] CONTAINER      Show a container's output (-f: follow until it ends)
+  logs [-f] [--tail N] [-t] [--since T] [--until T] CONTAINER  Show a container's output (-f: follow until it ends;
+                                           T: 10m, a unix time or an RFC3339 date-time)
   kill [-s SIGNAL] CONTAINER...            Send a signal (default KILL) to running containers
   wait CONTAINER...                        Wait until containers are not running; print their exit codes
   rename CONTAINER NEW_NAME                Rename a container

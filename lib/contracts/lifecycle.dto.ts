@@ -97,12 +97,16 @@ export class ContainerWaitRequestDto {
   @IsString() @MaxLength(128) container: string;
 }
 
-/** `logs [-f] [--tail N]` */
+/** `logs [-f] [--tail N] [--since T] [--until T]` */
 export class LogsRequestDto {
   @IsString() @MaxLength(128) container: string;
   @IsOptional() @IsBoolean() follow?: boolean;
   /** the last N entries only */
   @IsOptional() @IsInt() @Min(0) tail?: number;
+  /** entries at or after this time only: nanoseconds since the epoch, in decimal (a bigint) */
+  @IsOptional() @Matches(/^-?\d{1,25}$/, { message: 'since must be nanoseconds since the epoch, in decimal' }) since?: string;
+  /** entries at or before this time only (and a follow ends there) */
+  @IsOptional() @Matches(/^-?\d{1,25}$/, { message: 'until must be nanoseconds since the epoch, in decimal' }) until?: string;
 }
 
 export class RemoveRequestDto {

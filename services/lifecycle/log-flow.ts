@@ -1,12 +1,15 @@
 /**
- * `logs [-f] [--tail N]`: the entries of the container's json-file log (`ctr.log`, written by its
- * shim: native/src/shim/log.c), oldest first, in chunks that stay far below the message cap;
- * with `follow`, what is appended too, until the container has ended and the rest is read.
- * Timestamps and the stdout/stderr split are the caller's to show (each entry has both).
+ * `logs [-f] [--tail N] [--since T] [--until T]`: the entries of the container's json-file log
+ * (`ctr.log`, written by its shim: native/src/shim/log.c), oldest first, in chunks that stay far
+ * below the message cap; with `follow`, what is appended too, until the container has ended and
+ * the rest is read, or `until` has passed. As docker's reader: the tail is taken first, then the
+ * time window (since and until both inclusive, to the nanosecond). Timestamps and the
+ * stdout/stderr split are the caller's to show (each entry has both).
  */
 import { closeSync, existsSync, openSync, readSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogChunk, LogEntry } from '../../lib/contracts/types.js';
+import { rfc3339Nanos } from '../../lib/rfc3339.js';
 import type { ContainerStore } from './container-store.js';
 import type { ExitMonitor } from './exit-monitor.js';
 
@@ -20,10 +23,25 @@ const POLL_MS = 100;
  */
 const HEARTBEAT_MS = 5_000;
 
+/** since/until in nanoseconds since the epoch */
+export interface LogWindow {
+  since?: bigint;
+  until?: bigint;
+}
+
+/** The entries inside the window (one without a readable time is kept, as nothing says it is outside). */
+function inWindow(entries: LogEntry[], w: LogWindow): LogEntry[] {
+  if (w.since === undefined && w.until === undefined) return entries;
+  return entries.filter((e) => {
+    const t = rfc3339Nanos(e.time);
+    return t === undefined || ((w.since === undefined || t >= w.since) && (w.until === undefined || t <= w.until));
+  });
+}
+
 export class LogFlow {
   constructor(private readonly store: ContainerStore, private readonly monitor: ExitMonitor) {}
 
-  async *logs(ref: string, follow: boolean, tail?: number): AsyncGenerator<LogChunk> {
+  async *logs(ref: string, follow: boolean, tail?: number, window: LogWindow = {}): AsyncGenerator<LogChunk> {
     const record = this.store.find(ref);
     const file = join(this.store.layout.container(record.id), 'ctr.log');
     // a created container has nothing to follow yet: docker prints what there is and returns
@@ -37,7 +55,7 @@ export class LogFlow {
       if (tail === undefined) {
         let first = true;
         do {
-          yield* chunks(reader.readNew(), first);
+          yield* chunks(inWindow(reader.readNew(), window), first);
           first = false;
         } while (reader.behind);
       } else {
@@ -46,18 +64,19 @@ export class LogFlow {
           last.push(...reader.readNew());
           if (last.length > 2 * tail + 1024) last = last.slice(-tail);
         } while (reader.behind);
-        yield* chunks(tail === 0 ? [] : last.slice(-tail), true);
+        yield* chunks(tail === 0 ? [] : inWindow(last.slice(-tail), window), true);
       }
       let quietSince = Date.now();
-      while (!ended) {
+      const pastUntil = () => window.until !== undefined && BigInt(Date.now()) * 1_000_000n > window.until;
+      while (!ended && !pastUntil()) {
         await new Promise((r) => setTimeout(r, POLL_MS));
         // read after seeing the end: whatever the container wrote before it ended is in the file
-        const last = ended;
-        const fresh = reader.readNew();
+        const last = ended || pastUntil();
+        const fresh = inWindow(reader.readNew(), window);
         const beat = !fresh.length && Date.now() - quietSince >= HEARTBEAT_MS;
         if (fresh.length || beat) quietSince = Date.now();
         yield* chunks(fresh, beat);
-        while (reader.behind) yield* chunks(reader.readNew(), false);
+        while (reader.behind) yield* chunks(inWindow(reader.readNew(), window), false);
         if (last || !this.store.exists(record.id)) break;
       }
     } finally {

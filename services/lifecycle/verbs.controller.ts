@@ -45,7 +45,11 @@ export class VerbsController {
 
   @MessagePattern(LIFECYCLE.logs)
   logs(@Payload() req: LogsRequestDto): Observable<LogChunk> {
-    return this.afterReady(() => this.logFlow.logs(req.container, req.follow === true, req.tail));
+    const window = {
+      ...(req.since !== undefined ? { since: BigInt(req.since) } : {}),
+      ...(req.until !== undefined ? { until: BigInt(req.until) } : {}),
+    };
+    return this.afterReady(() => this.logFlow.logs(req.container, req.follow === true, req.tail, window));
   }
 
   private afterReady<T>(stream: () => AsyncIterable<T>): Observable<T> {

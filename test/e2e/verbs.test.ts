@@ -108,7 +108,7 @@ each('port: -p is refused at run; a container has no published ports: nothing, e
   t.is((await nb.cli(['rm', '-f', 'portless'])).code, 0);
 });
 
-each('logs: stdout to stdout, stderr to stderr; --tail; -t timestamps; -f follows until the end; errors', async (t, nb) => {
+each('logs: stdout to stdout, stderr to stderr; --tail; -t timestamps; -f follows until the end; --since/--until; errors', async (t, nb) => {
   await detached(t, nb, ['--name', 'talker', 'busybox', 'sh', '-c', 'echo out1; echo err1 >&2; sleep 0.3; echo out2; printf tail']);
   t.is((await nb.cli(['wait', 'talker'])).stdout, '0\n');
   const all = await nb.cli(['logs', 'talker']);
@@ -133,6 +133,16 @@ each('logs: stdout to stdout, stderr to stderr; --tail; -t timestamps; -f follow
   t.is(followed.stdout, 'first\nthird\n');
   t.is(followed.stderr, 'second\n');
   t.is(await field(nb, '{{.State.Status}}', 'slow'), 'exited', 'logs -f returned once the container had ended');
+  // --since/--until: a window on the lines' own times, both ends inclusive to the nanosecond
+  const times = (await nb.cli(['logs', '-t', 'slow'])).stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0]);
+  t.is(times.length, 2, 'first and third on stdout');
+  const since = await nb.cli(['logs', '--since', times[1], 'slow']);
+  t.is(since.stdout, 'third\n', 'first is 3 s before it'); // second, on the other pipe, may be stamped either side of third
+  const until = await nb.cli(['logs', '--until', times[0], 'slow']);
+  t.deepEqual([until.stdout, until.stderr], ['first\n', '']);
+  t.is((await nb.cli(['logs', '--since', '1h', '--until', '1136073600', 'slow'])).stdout, '');
+  t.is((await nb.cli(['logs', '--since', '10m', 'slow'])).stdout, 'first\nthird\n');
+  oneLine(t, await nb.cli(['logs', '--since', 'yesterday', 'slow']), 125, /invalid value for --since: "yesterday"/);
 
   // a follower that goes away (Ctrl-C) is noticed by the service within a heartbeat or two: it stops reading the log
   const quiet = await detached(t, nb, ['--name', 'quiet', 'busybox', 'sh', '-c', 'echo hello; exec sleep 300']);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { goTimeString, humanDuration, psStatus } from '../../cli/docker-time.js';
+import { goTimeString, humanDuration, parseLogTime, psStatus } from '../../cli/docker-time.js';
 import { psFields } from '../../cli/commands/ps.js';
 import { fixedNano } from '../../cli/commands/logs.js';
 import { parseSignal } from '../../cli/signals.js';
@@ -59,5 +59,23 @@ test('kill -s: names with or without SIG, any case, numbers; anything else refus
   t.is(parseSignal('SIGRTMAX'), 64);
   for (const bad of ['FOO', 'SIGFOO', '0', '65', '-9', '', '9x', 'RTMIN+40']) {
     t.throws(() => parseSignal(bad), { message: `invalid signal: ${bad}` }, bad);
+  }
+});
+
+test("logs --since/--until values as docker takes them: durations, unix times, RFC3339 with or without a zone", (t) => {
+  const now = Date.UTC(2026, 11, 5, 12, 0, 0);
+  const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+  t.is(parseLogTime('10m', 'since', now), ns(now - 600_000));
+  t.is(parseLogTime('1h30m', 'since', now), ns(now - 5_400_000));
+  t.is(parseLogTime('1.5s', 'since', now), ns(now - 1500));
+  t.is(parseLogTime('1136073600', 'since', now), 1136073600n * 1_000_000_000n);
+  t.is(parseLogTime('1136073600.000000001', 'since', now), 1136073600n * 1_000_000_000n + 1n);
+  t.is(parseLogTime('0', 'since', now), 0n, '"0" is the unix epoch, not a duration');
+  t.is(parseLogTime('2026-12-05T11:00:00Z', 'since', now), ns(Date.UTC(2026, 11, 5, 11)));
+  t.is(parseLogTime('2026-12-05T11:00:00.123456789+01:00', 'until', now), ns(Date.UTC(2026, 11, 5, 10)) + 123456789n);
+  t.is(parseLogTime('2026-12-05T11:30', 'since', now), ns(new Date(2026, 11, 5, 11, 30).getTime()), 'no zone: local time');
+  t.is(parseLogTime('2026-12-05', 'since', now), ns(new Date(2026, 11, 5).getTime()));
+  for (const bad of ['yesterday', '10 minutes', '2026-13-45T99', '-']) {
+    t.regex((t.throws(() => parseLogTime(bad, 'since', now)) as Error).message, /^invalid value for --since: ".*" \(a duration before now like 10m, a unix time, or an RFC3339 date-time\)$/, bad);
   }
 });
