@@ -71,7 +71,7 @@ export function warmCgroupMove(): void {
  */
 export async function ensureServices(): Promise<void> {
   if (endpointHeld('lifecycle')) return;
-  if (!endpointHeld('supervisor')) await startSupervisor();
+  if (!endpointHeld('supervisor')) startSupervisor();
   const timeoutMs = startTimeoutMs();
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -81,8 +81,9 @@ export async function ensureServices(): Promise<void> {
   throw new NestboxError('UNAVAILABLE', `the nestbox services did not start within ${timeoutMs / 1000} s (see ${join(runtimeDir(), 'nestboxd.log')})`);
 }
 
-async function startSupervisor(): Promise<void> {
-  const { spawn } = await import('node:child_process'); // 3 ms to load: only when starting
+function startSupervisor(): void {
+  // 3 ms to load, so only when starting; not import(): the bundled CLI runs in a vm.Script (scripts/cli-loader.cjs)
+  const { spawn } = process.getBuiltinModule('node:child_process');
   const dir = ensurePrivateDir(runtimeDir());
   const entry = join(import.meta.dirname, '..', 'services', 'supervisor', 'main.js');
   const args = process.env.NESTBOX_MODE === 'embedded' ? [entry, '--embedded'] : [entry];

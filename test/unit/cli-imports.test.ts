@@ -45,10 +45,14 @@ test('cli/main.js and every verb it loads import only node: modules', (t) => {
   t.false([...files].some((f) => /\.(module|controller|dto)\.js$/.test(f)), 'no Nest module, controller or DTO file');
 });
 
-test('the bundled CLI (cli/nestbox.cjs, what bin and the README run) requires only node: built-ins', (t) => {
-  const bundle = readFileSync(join(dist, 'cli', 'nestbox.cjs'), 'utf8');
-  t.true(bundle.startsWith('#!/usr/bin/env -S node --\n'), 'it keeps the shebang that passes -- to node');
-  const required = [...new Set([...bundle.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]))];
-  t.true(required.includes('node:net'), `the bundle was searched (${required.join(' ')})`);
+test('the bundled CLI (cli/nestbox.cjs, what bin and the README run, and its bundle) requires only node: built-ins', (t) => {
+  const command = readFileSync(join(dist, 'cli', 'nestbox.cjs'), 'utf8');
+  t.true(command.startsWith('#!/usr/bin/env -S node --\n'), 'it keeps the shebang that passes -- to node');
+  const bundle = readFileSync(join(dist, 'cli', 'nestbox-bundle.cjs'), 'utf8');
+  t.false(bundle.startsWith('#!'), 'the bundle is compiled by a vm.Script: no shebang');
+  t.true(existsSync(join(dist, 'cli', 'nestbox-bundle.cjs.cache')), 'the build made its code cache');
+  const required = [...new Set([...`${command}\n${bundle}`.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]))];
+  t.true(required.includes('node:net') && required.includes('node:vm'), `both were searched (${required.join(' ')})`);
   t.deepEqual(required.filter((r) => !r.startsWith('node:') && !builtinModules.includes(r)), []);
+  t.false(/\bimport\(/.test(bundle), 'no dynamic import(): a vm.Script has no loader for it');
 });
