@@ -1,6 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
+import { afterReady } from './after-ready.js';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { from, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
 import { CommitRequestDto, ExecRequestDto, ExportRequestDto, ImageRemoveRequestDto, InspectRequestDto, StatsRequestDto, ListRequestDto, RemoveRequestDto, RunRequestDto, StopRequestDto, VolumeRemoveRequestDto, WaitRequestDto } from '../../lib/contracts/lifecycle.dto.js';
 import type { CommitChunk, ContainerSummary, DiskUsage, ImageRemoval, RunChunk } from '../../lib/contracts/types.js';
@@ -44,7 +45,7 @@ export class LifecycleController {
   /** Streams warnings and pull progress, then `{containerId, created}`: the container is ready to start. */
   @MessagePattern(LIFECYCLE.create)
   create(@Payload() req: CreateRequestDto): Observable<CreateChunk> {
-    return this.afterReady(() => this.createFlow.create(req));
+    return afterReady(this.reconciler.ready, () => this.createFlow.create(req));
   }
 
   /** Replies once the container runs (with -a: the shim's socket to relay), or with its exit if it ended at once. */
@@ -75,13 +76,13 @@ export class LifecycleController {
   /** `started`, then `done` once the container's root file system is written as a tar. */
   @MessagePattern(LIFECYCLE.export)
   export(@Payload() req: ExportRequestDto): Observable<ExportChunk> {
-    return this.afterReady(() => this.exportFlow.export(req));
+    return afterReady(this.reconciler.ready, () => this.exportFlow.export(req));
   }
 
   /** `started`, then the new image's id (and warning lines) once the container's changes are a layer of it. */
   @MessagePattern(LIFECYCLE.commit)
   commit(@Payload() req: CommitRequestDto): Observable<CommitChunk> {
-    return this.afterReady(() => this.commitFlow.commit(req));
+    return afterReady(this.reconciler.ready, () => this.commitFlow.commit(req));
   }
 
   /** `started`, the process's output, then one `exit`; with -i/-t/-d only `started` (with the attach socket unless -d). */
@@ -94,7 +95,7 @@ export class LifecycleController {
 
   @MessagePattern(LIFECYCLE.exec)
   exec(@Payload() req: ExecRequestDto): Observable<RunChunk> {
-    return this.afterReady(() => this.execFlow.exec(req));
+    return afterReady(this.reconciler.ready, () => this.execFlow.exec(req));
   }
 
   /**
@@ -112,7 +113,7 @@ export class LifecycleController {
   /** Streams `started`, output chunks and one `exit` (with `detach`: `started` only, or the exit). */
   @MessagePattern(LIFECYCLE.run)
   run(@Payload() req: RunRequestDto): Observable<RunChunk> {
-    return this.afterReady(() => this.runFlow.run(req));
+    return afterReady(this.reconciler.ready, () => this.runFlow.run(req));
   }
 
   @MessagePattern(LIFECYCLE.list)
@@ -157,14 +158,5 @@ export class LifecycleController {
   async removeVolume(@Payload() req: VolumeRemoveRequestDto) {
     await this.reconciler.ready;
     return this.removeFlow.removeVolume(req.name);
-  }
-
-  /** A streamed reply that starts once the records are reconciled with what really runs. */
-  private afterReady<T>(stream: () => AsyncIterable<T>): Observable<T> {
-    const ready = this.reconciler.ready;
-    return from((async function* () {
-      await ready;
-      yield* stream();
-    })());
   }
 }

@@ -3,8 +3,9 @@
  * services into a run: kill, rename, wait, logs. Validate, wait for the reconcile, delegate.
  */
 import { Controller, Inject } from '@nestjs/common';
+import { afterReady } from './after-ready.js';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { from, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
 import { ContainerWaitRequestDto, KillRequestDto, LogsRequestDto, RenameRequestDto } from '../../lib/contracts/lifecycle.dto.js';
 import type { LogChunk } from '../../lib/contracts/types.js';
@@ -40,7 +41,7 @@ export class VerbsController {
   /** `waiting` at once, then `exitCode` once the container is not running */
   @MessagePattern(LIFECYCLE.containerWait)
   wait(@Payload() req: ContainerWaitRequestDto): Observable<{ waiting: true } | { exitCode: number }> {
-    return this.afterReady(() => this.waitFlow.wait(req.container));
+    return afterReady(this.reconciler.ready, () => this.waitFlow.wait(req.container));
   }
 
   @MessagePattern(LIFECYCLE.logs)
@@ -49,14 +50,7 @@ export class VerbsController {
       ...(req.since !== undefined ? { since: BigInt(req.since) } : {}),
       ...(req.until !== undefined ? { until: BigInt(req.until) } : {}),
     };
-    return this.afterReady(() => this.logFlow.logs(req.container, req.follow === true, req.tail, window));
+    return afterReady(this.reconciler.ready, () => this.logFlow.logs(req.container, req.follow === true, req.tail, window));
   }
 
-  private afterReady<T>(stream: () => AsyncIterable<T>): Observable<T> {
-    const ready = this.reconciler.ready;
-    return from((async function* () {
-      await ready;
-      yield* stream();
-    })());
-  }
 }
