@@ -132,12 +132,15 @@ export class StartFlow {
         }
       } else if (mode === 'detach') {
         const reply = await this.services.call<{ started: true } | { exit: ExitStatus }>('namespace', NAMESPACE.start, spec);
-        if ('exit' in reply) {
-          exit = reply.exit; // it ended during setup (or at once): said below, as in the foreground
+        if ('exit' in reply && reply.exit.stage !== undefined) {
+          exit = reply.exit; // it could not start (setup or exec failed): said below, as docker's run -d does
         } else {
           crashPoint('start:after-launch');
           started();
-          this.monitor.watch(id);
+          // one that ran and has ended already (sh -c 'exit 4') is only "started" to the caller, as
+          // in docker: its exit is recorded, not returned
+          if ('exit' in reply) await this.monitor.finalize(id, reply.exit);
+          else this.monitor.watch(id);
           yield { containerId: id, started: true };
           return;
         }
