@@ -19,6 +19,7 @@
 #include "sync.h"
 #include "util.h"
 
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -79,6 +80,11 @@ void child_main(const struct nbx_spec *s, const struct ns_plan *p, int fd)
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		SETUP(nbx_fail_errno("prctl PR_SET_NO_NEW_PRIVS"));
 
+	/* A command that is not there fails the start, before the pid file says it runs. */
+	char command[PATH_MAX];
+	int missing = process_resolve(s, command, sizeof command);
+	if (missing)
+		fail(missing, "exec");
 	/* Let the parent write the pid file: once the command runs, the file is there. */
 	if (sync_send(fd, SYNC_READY) < 0 || sync_expect(fd, SYNC_ACK) < 0)
 		_exit(125);

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -124,6 +125,11 @@ static void __attribute__((noreturn)) process_main(const struct nbx_spec *s, int
 		nbx_fail_errno("prctl PR_SET_NO_NEW_PRIVS");
 		child_fail(fd, 125, "setup");
 	}
+	/* as in run (child.c): a command that is not there fails before the exec counts as started */
+	char command[PATH_MAX];
+	int missing = process_resolve(s, command, sizeof command);
+	if (missing)
+		child_fail(fd, missing, "exec");
 	if (sync_send(fd, SYNC_READY) < 0 || sync_expect(fd, SYNC_ACK) < 0)
 		_exit(125);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* cleared by the credential change */

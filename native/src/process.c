@@ -129,55 +129,67 @@ static int exec_failed(const char *cmd, int err, int not_found_in_path)
 	return 126;
 }
 
-int process_exec(const struct nbx_spec *s)
+/* An executable regular file for execve: 0, or the errno execve would give it. */
+static int exec_candidate(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return errno;
+	if (S_ISDIR(st.st_mode))
+		return EACCES;
+	return access(path, X_OK) < 0 ? errno : 0;
+}
+
+int process_resolve(const struct nbx_spec *s, char *out, size_t len)
 {
 	const char *cmd = s->args.v[0];
-	char **argv = s->args.v;
 	if (cmd[0] == 0)
 		return exec_failed(cmd, ENOENT, 1);
 	if (strchr(cmd, '/')) {
-		execve(cmd, argv, environ);
-		return exec_failed(cmd, errno, 0);
+		int err = exec_candidate(cmd);
+		if (err)
+			return exec_failed(cmd, err, 0);
+		snprintf(out, len, "%s", cmd);
+		return 0;
 	}
 	const char *path = getenv("PATH");
 	if (!path)
 		path = DEFAULT_PATH;
-	int saw_eacces = 0;
-	char full[PATH_MAX];
 	char eacces_path[PATH_MAX] = "";
 	for (const char *p = path;; p++) {
 		const char *end = strchrnul(p, ':');
 		size_t dlen = (size_t)(end - p);
 		/* An empty entry means the current directory, as in execvp. */
-		int n = dlen ? snprintf(full, sizeof full, "%.*s/%s", (int)dlen, p, cmd)
-			     : snprintf(full, sizeof full, "%s", cmd);
-		if (n > 0 && (size_t)n < sizeof full) {
-			execve(full, argv, environ);
-			switch (errno) {
-			case EACCES:
-				if (!saw_eacces)
-					snprintf(eacces_path, sizeof eacces_path, "%s", full);
-				saw_eacces = 1;
-				/* fall through */
-			case ENOENT:
-			case ENOTDIR:
-			case ESTALE:
-			case ENODEV:
-			case ETIMEDOUT:
-				break;
-			default:
-				return exec_failed(cmd, errno, 0);
-			}
+		int n = dlen ? snprintf(out, len, "%.*s/%s", (int)dlen, p, cmd) : snprintf(out, len, "%s", cmd);
+		if (n > 0 && (size_t)n < len) {
+			int err = exec_candidate(out);
+			if (err == 0)
+				return 0;
+			if (err == EACCES && !eacces_path[0])
+				snprintf(eacces_path, sizeof eacces_path, "%s", out);
+			else if (err != EACCES && err != ENOENT && err != ENOTDIR && err != ESTALE && err != ENODEV && err != ETIMEDOUT)
+				return exec_failed(cmd, err, 0);
 		}
 		if (*end == 0)
 			break;
 		p = end;
 	}
-	if (saw_eacces) {
+	if (eacces_path[0]) {
 		struct stat st;
 		if (stat(eacces_path, &st) == 0 && S_ISDIR(st.st_mode))
 			return exec_failed(cmd, ENOENT, 1); /* a directory named like the command */
 		return exec_failed(cmd, EACCES, 0);
 	}
 	return exec_failed(cmd, ENOENT, 1);
+}
+
+int process_exec(const struct nbx_spec *s)
+{
+	char path[PATH_MAX];
+	int code = process_resolve(s, path, sizeof path);
+	if (code)
+		return code;
+	execve(path, s->args.v, environ);
+	/* found, yet refused: a script whose interpreter is missing, a binary of another machine */
+	return exec_failed(path, errno, 0);
 }

@@ -2,6 +2,8 @@
 #ifndef NBX_PROCESS_H
 #define NBX_PROCESS_H
 
+#include <stddef.h>
+
 struct nbx_spec;
 
 /*
@@ -17,10 +19,15 @@ int process_identity(const struct nbx_spec *s);
 void process_environment(const struct nbx_spec *s);
 
 /*
- * execve() of process.args, searching $PATH of the container's environment for a name without
- * '/' (execvp's search minus its /bin/sh fallback for ENOEXEC). Returns only on failure: the exit
- * code (127 not found, 126 cannot execute) with nbx_err in docker's words.
+ * The file process.args[0] names, as execve() would run it: itself if it has a '/', else found in
+ * $PATH of the container's environment (execvp's search minus its /bin/sh fallback for ENOEXEC),
+ * into OUT. 0, or the exit code (127 not found, 126 cannot execute) with nbx_err in docker's
+ * words. Called before the runtime reports the container started too, so that a command that
+ * is not there fails the start (as runc's lookup before its exec fifo), not the running container.
  */
+int process_resolve(const struct nbx_spec *s, char *out, size_t len);
+
+/* execve() of process.args (process_resolve's file). Returns only on failure: its exit code. */
 int process_exec(const struct nbx_spec *s);
 
 #endif

@@ -7,7 +7,7 @@
 import { NestboxError } from '../../lib/errors.js';
 import { CGROUP, NAMESPACE } from '../../lib/contracts/patterns.js';
 import type { ExecRequestDto } from '../../lib/contracts/lifecycle.dto.js';
-import type { RunChunk } from '../../lib/contracts/types.js';
+import type { ExitStatus, RunChunk } from '../../lib/contracts/types.js';
 import type { ContainerStore } from './container-store.js';
 import type { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
@@ -42,9 +42,10 @@ export class ExecFlow {
     return this.services.stream<RunChunk>('namespace', NAMESPACE.exec, proc);
   }
 
-  /** -i / -t / -d: one `started` chunk, with the shim's attach socket the caller relays through (not with -d). */
+  /** -i / -t / -d: one `started` chunk (or the `exit` of a -d that could not start), with the shim's attach socket the caller relays through (not with -d). */
   private async *underShim(containerId: string, req: Record<string, unknown>): AsyncIterable<RunChunk> {
-    const reply = await this.services.call<{ started: true; attach?: string }>('namespace', NAMESPACE.execStart, req);
-    yield { containerId, started: true, ...(reply.attach ? { attach: reply.attach } : {}) };
+    const reply = await this.services.call<{ started: true; attach?: string } | { exit: ExitStatus }>('namespace', NAMESPACE.execStart, req);
+    if ('exit' in reply) yield { exit: reply.exit }; // -d of a command that could not start
+    else yield { containerId, started: true, ...(reply.attach ? { attach: reply.attach } : {}) };
   }
 }

@@ -121,7 +121,7 @@ export class ContainerRunner {
    * container's (stdin pipe or pty, attach socket); the caller attaches to it, or with -d leaves
    * it. That shim removes its directory at the end: a detached exec's exit is nobody's to read.
    */
-  async execStart(req: ExecStartDto): Promise<{ started: true; attach?: string }> {
+  async execStart(req: ExecStartDto): Promise<{ started: true; attach?: string } | { exit: ExitStatus }> {
     const t = this.execTarget(req.containerId);
     const attach = req.detach !== true;
     const execDir = join(t.dir, 'exec', randomBytes(8).toString('hex'));
@@ -131,11 +131,14 @@ export class ContainerRunner {
       const spec = execProcessSpec(t.process, req);
       const terminal = req.terminal === true;
       writeProcessFile(processFile, { ...spec, terminal, ...(terminal && req.consoleSize ? { consoleSize: req.consoleSize } : {}), env: withTerm(spec.env ?? [], terminal) });
-      await launchShim(this.bins.shim, {
+      const shim = await launchShim(this.bins.shim, {
         containerId: req.containerId, containerDir: execDir, bundleDir: join(t.dir, 'bundle'), runtime: this.bins.runtime,
         cgroupPaths: [], waitAttach: attach, stdin: attach && req.stdin === true, terminal: req.terminal === true,
         exec: { pid: t.pid, processFile }, cleanup: true,
       });
+      // -d of a command that could not start: said now, as docker's exec -d does (no client
+      // will read it from the shim, which removes its directory)
+      if (!attach && shim.exit?.stage !== undefined) return { exit: toExitStatus(shim.exit) };
     } catch (err) {
       rmSync(execDir, { recursive: true, force: true });
       throw err;

@@ -68,7 +68,7 @@ export class NamespaceController {
 
   /** exec -i / -t / -d: replies once the process's shim is there (with its attach socket unless -d). */
   @MessagePattern(NAMESPACE.execStart)
-  execStart(@Payload() req: ExecStartDto): Promise<{ started: true; attach?: string }> {
+  execStart(@Payload() req: ExecStartDto): Promise<{ started: true; attach?: string } | { exit: ExitStatus }> {
     return this.runner.execStart(req);
   }
 

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { NestboxError } from '../../lib/errors.js';
+import type { ShimExit } from './attach-client.js';
 
 export interface ShimLaunch {
   containerId: string;
@@ -29,6 +30,8 @@ export interface ShimHandshake {
   startTime: number;
   /** the run already ended (exit.json is there) */
   exited?: boolean;
+  /** with `exited`: its exit.json (the shim of a detached exec removes that file soon after) */
+  exit?: ShimExit;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 60_000;

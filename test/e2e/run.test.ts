@@ -156,6 +156,22 @@ each('a missing command exits 127 with one clear line', async (t, nb) => {
   t.regex(r.stderr, /^nestbox: .*"nosuchcmd".*not found/);
 });
 
+each('run -d of a missing command fails its start: 127 and one line, every time', async (t, nb) => {
+  // the runtime looks the command up before it reports the container started (runc's order), so
+  // no race with the start decides the answer
+  for (let i = 0; i < 3; i++) {
+    const r = await nb.cli(['run', '-d', '--name', `nocmd${i}`, 'busybox', 'nosuchcmd']);
+    t.is(r.code, 127, r.stderr);
+    t.is(r.stdout, '');
+    t.is(r.stderr, 'nestbox: exec: "nosuchcmd": executable file not found in $PATH\n');
+    t.is((await nb.cli(['inspect', '-f', '{{.State.ExitCode}}', `nocmd${i}`])).stdout, '127\n');
+    t.is((await nb.cli(['rm', `nocmd${i}`])).code, 0);
+  }
+  const dir = await nb.cli(['run', '-d', '--rm', 'busybox', '/etc']);
+  t.is(dir.code, 126, dir.stderr);
+  t.is(dir.stderr, 'nestbox: exec: "/etc": is a directory\n');
+});
+
 each('a missing image exits 125 with one clear line', async (t, nb) => {
   // --pull never: a Hub name would otherwise be pulled, and tests reach nothing but loopback
   const r = await nb.cli(['run', '--rm', '--pull', 'never', 'nosuchimage', 'true']);

@@ -137,6 +137,11 @@ each('exec: -e, -w, -u, exit codes, stopped and unknown containers', async (t, n
   t.regex(missing.stderr, /^nestbox: .*nosuch.*\n$/);
   const notExec = await nb.cli(['exec', id, '/etc']);
   t.is(notExec.code, 126);
+  // -d too: a command that cannot start is said at once, not left to a shim nobody reads
+  const missingDetached = await nb.cli(['exec', '-d', id, 'nosuch']);
+  t.is(missingDetached.code, 127);
+  t.is(missingDetached.stderr, 'nestbox: exec: "nosuch": executable file not found in $PATH\n');
+  t.is((await nb.cli(['exec', '-d', id, '/etc'])).code, 126);
   const unknown = await nb.cli(['exec', 'no-such-box', 'true']);
   t.is(unknown.code, 125);
   t.is(unknown.stderr, 'nestbox: no such container: no-such-box\n');

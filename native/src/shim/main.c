@@ -15,7 +15,7 @@
  * (its pid file exists) or, with --wait-attach, as soon as the attach socket listens and the
  * runtime is started (its output is then held in the pipes until the first client connects, so
  * that client sees all of it; after 10 s without one it is read anyway);
- * {"pid":N,"startTime":T,"exited":true} if the run ended before; {"error":"..."}
+ * {"pid":N,"startTime":T,"exited":true,"exit":{exit.json's}} if the run ended before; {"error":"..."}
  * if the shim itself could not start. The shim's own exit code only says whether it daemonized.
  * Files in DIR: see record.h (shim.json, exit.json), log.h (ctr.log), attach.h (attach.sock),
  * console.h (console.sock, with --terminal). The container's life: serve.c.
@@ -110,7 +110,7 @@ static void parse(int argc, char **argv, struct opts *o)
 }
 
 /* One line to the starter, then the pipe is closed (it may be gone: SIGPIPE is ignored). */
-void handshake(struct shim *s, const char *error, bool exited)
+void handshake(struct shim *s, const char *error, const char *exit_line)
 {
 	if (s->sync_fd < 0)
 		return;
@@ -120,8 +120,13 @@ void handshake(struct shim *s, const char *error, bool exited)
 	} else {
 		json_object_set_new(o, "pid", json_integer(getpid()));
 		json_object_set_new(o, "startTime", json_integer((json_int_t)proc_start_time(getpid())));
-		if (exited)
+		if (exit_line) {
 			json_object_set_new(o, "exited", json_true());
+			/* a failed start (exec of a missing command) is known now, not once a client reads it */
+			json_t *e = json_loads(exit_line, 0, NULL);
+			if (e)
+				json_object_set_new(o, "exit", e);
+		}
 	}
 	char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
@@ -137,7 +142,7 @@ void handshake(struct shim *s, const char *error, bool exited)
 
 static void __attribute__((noreturn)) fail_start(struct shim *s)
 {
-	handshake(s, nbx_err, false);
+	handshake(s, nbx_err, NULL);
 	exit(125);
 }
 
@@ -233,7 +238,7 @@ int main(int argc, char **argv)
 	if (start_runtime(&s) < 0)
 		fail_start(&s);
 	if (s.o.wait_attach)
-		handshake(&s, NULL, false);
+		handshake(&s, NULL, NULL);
 	serve(&s);
 	finish(&s);
 	return 0;

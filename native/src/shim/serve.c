@@ -121,7 +121,7 @@ static void container_started(struct shim *s)
 	 * waits for an RCU grace period (milliseconds on a busy machine), and this is the start path.
 	 */
 	s->watching = false;
-	handshake(s, NULL, false);
+	handshake(s, NULL, NULL);
 }
 
 static void on_inotify(struct shim *s)
@@ -340,7 +340,7 @@ void finish(struct shim *s)
 	unlink("shim.json");
 	unlink("attach.sock");
 	unlink("console.sock");
-	handshake(s, NULL, true);
+	handshake(s, NULL, line);
 	attach_broadcast(&s->at, FRAME_EXIT, line, strlen(line));
 	attach_finish(&s->at, FINISH_FLUSH_MS);
 	free(line);

@@ -43,7 +43,7 @@ struct shim {
 };
 
 /* One line to the starter, then the pipe is closed (see main.c). */
-void handshake(struct shim *s, const char *error, bool exited);
+void handshake(struct shim *s, const char *error, const char *exit_line);
 /* Forks the runtime with the container's stdio; the shim keeps the other ends. -1 with nbx_err. */
 int start_runtime(struct shim *s);
 /* The poll loop: until the runtime is reaped and every output stream reached EOF. */
