@@ -13,6 +13,22 @@ export interface OptionSpec {
   repeatable?: boolean;
 }
 
+/**
+ * `VERB --help` (or `-h` where the verb has no -h of its own): thrown by parseArgs with the verb's
+ * flags, so the caller prints its usage and exits 0, as docker's commands do.
+ */
+export class HelpRequested extends Error {
+  constructor(readonly specs: OptionSpec[]) {
+    super('help requested');
+  }
+}
+
+/** The verb's flags as docker lists them: `  -d, --detach`, `      --name string`. */
+export function formatOptions(specs: OptionSpec[]): string {
+  const rows = specs.map((s) => `  ${s.short ? `-${s.short}, ` : '    '}--${s.name}${s.takesValue ? (s.repeatable ? ' list' : ' string') : ''}`);
+  return rows.length ? `Options:\n${rows.join('\n')}\n` : '';
+}
+
 export interface Parsed {
   options: Map<string, string[]>;
   positionals: string[];
@@ -39,6 +55,7 @@ export function parseArgs(argv: string[], specs: OptionSpec[], opts: { stopAtFir
       const eq = arg.indexOf('=');
       const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
       const spec = byLong.get(name);
+      if (!spec && name === 'help' && eq < 0) throw new HelpRequested(specs);
       if (!spec) throw new NestboxError('INVALID_ARGUMENT', `unknown flag: --${name}`);
       if (spec.takesValue) {
         const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
@@ -53,6 +70,7 @@ export function parseArgs(argv: string[], specs: OptionSpec[], opts: { stopAtFir
     if (arg.startsWith('-') && arg.length > 1) {
       for (let j = 1; j < arg.length; j++) {
         const spec = byShort.get(arg[j]);
+        if (!spec && arg === '-h') throw new HelpRequested(specs);
         if (!spec) throw new NestboxError('INVALID_ARGUMENT', `unknown shorthand flag: '${arg[j]}' in ${arg}`);
         if (spec.takesValue) {
           const rest = arg.slice(j + 1);

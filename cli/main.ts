@@ -3,9 +3,12 @@
  * The `nestbox` command: a thin ZeroMQ client of the services (no NestJS loaded). Exit codes as
  * docker: 125 when nestbox fails, 126/127 when the command cannot run, else the container's.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { NestboxError } from '../lib/errors.js';
+import { formatOptions, HelpRequested } from './args.js';
 
-const USAGE = `Usage: nestbox COMMAND
+const USAGE = `Usage: nestbox COMMAND        (nestbox COMMAND --help: its usage and flags)
 
 Commands:
   run [OPTIONS] IMAGE [COMMAND] [ARG...]   Run a command in a new container
@@ -37,7 +40,7 @@ Commands:
   save [-o FILE] IMAGE...                  Write images as a docker archive (stdout without -o)
   system info|stop                         Show or stop the services
   system df [-v]                           Show disk usage
-  system setup-cgroups --user NAME [--undo] As root: delegate cgroups to NAME (limits when rootless)
+  system setup-cgroups --user NAME [--undo]  As root: delegate cgroups to NAME (limits when rootless)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -70,6 +73,11 @@ async function main(argv: string[]): Promise<number> {
     case 'load': return (await import('./commands/load.js')).loadCommand(rest);
     case 'save': return (await import('./commands/save.js')).saveCommand(rest);
     case 'system': return (await import('./commands/system.js')).systemCommand(rest);
+    case '--version': case '-v': case 'version': {
+      const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+      process.stdout.write(`nestbox version ${pkg.version}\n`);
+      return 0;
+    }
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(USAGE);
       return command === undefined ? 1 : 0;
@@ -78,9 +86,35 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * `nestbox VERB --help`: the verb's lines of USAGE (a subcommand's, as `system df`, if named)
+ * and its flags, on stdout, as docker prints a command's usage.
+ */
+function verbHelp(argv: string[], help: HelpRequested): string {
+  const entries: string[][] = [];
+  for (const line of USAGE.split('\n')) {
+    if (/^ {2}\S/.test(line)) entries.push([line.trim()]);
+    else if (/^ {3,}\S/.test(line) && entries.length) entries.at(-1)!.push(line.trim());
+  }
+  const [verb, sub] = argv;
+  const mine = entries.filter((e) => e[0].split(' ')[0] === verb);
+  const chosen = mine.filter((e) => e[0].split(' ')[1]?.split('|').includes(sub ?? ''));
+  const text = (chosen.length ? chosen : mine).map(([first, ...more]) => {
+    const [synopsis, ...what] = first.split(/ {2,}/);
+    return `Usage:  nestbox ${synopsis}\n\n${[what.join(' '), ...more].filter(Boolean).join('\n')}\n`;
+  });
+  const options = formatOptions(help.specs);
+  return `${text.join('\n')}${options ? `\n${options}` : ''}`;
+}
+
 main(process.argv.slice(2)).then(
   (code) => exit(code),
   (err: unknown) => {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(verbHelp(process.argv.slice(2), err));
+      exit(0);
+      return;
+    }
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`nestbox: ${message.split('\n')[0]}\n`);
     exit(125);

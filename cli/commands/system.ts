@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { SYSTEM } from '../../lib/contracts/patterns.js';
 import { runtimeDir } from '../../lib/paths.js';
 import { NestboxError } from '../../lib/errors.js';
+import { HelpRequested, parseArgs } from '../args.js';
 import { clientFor, ensureServices } from '../services.js';
 
 export async function systemCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === '--help' || sub === '-h') throw new HelpRequested([]);
   if (sub === 'df') return (await import('./system-df.js')).systemDfCommand(rest);
   if (sub === 'setup-cgroups') return (await import('./system-setup-cgroups.js')).setupCgroupsCommand(rest);
-  if (rest.length) throw new NestboxError('INVALID_ARGUMENT', `"nestbox system ${sub}" accepts no arguments`);
+  if (parseArgs(rest, [], { stopAtFirstPositional: false }).positionals.length) throw new NestboxError('INVALID_ARGUMENT', `"nestbox system ${sub}" accepts no arguments`);
   if (sub === 'info') {
     await ensureServices();
     const client = clientFor('supervisor', 5_000);

@@ -2,7 +2,7 @@
 import { LIFECYCLE, NAMESPACE, STORAGE } from '../../lib/contracts/patterns.js';
 import { NestboxError } from '../../lib/errors.js';
 import { VOLUME_NAME } from '../../lib/volume-spec.js';
-import { parseArgs } from '../args.js';
+import { HelpRequested, parseArgs } from '../args.js';
 import { clientFor, ensureServices } from '../services.js';
 import { table } from './table.js';
 
@@ -18,6 +18,7 @@ function names(args: string[], verb: string, one = false): string[] {
 
 export async function volumeCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
+  if (verb === '--help' || verb === '-h') throw new HelpRequested([]);
   const { options, positionals } = parseArgs(rest, verb === 'ls' ? [{ name: 'quiet', short: 'q', takesValue: false }] : [], { stopAtFirstPositional: false });
   if (!['create', 'ls', 'inspect', 'rm'].includes(verb ?? '')) throw new NestboxError('INVALID_ARGUMENT', verb ? `unknown volume command "${verb}"; ${USAGE}` : USAGE);
   if (verb === 'ls' && positionals.length) throw new NestboxError('INVALID_ARGUMENT', '"nestbox volume ls" takes no arguments');
