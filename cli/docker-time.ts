@@ -40,11 +40,24 @@ export function psStatus(c: StatusFields, now = Date.now()): string {
   }
 }
 
-/** Go's time.Time.String() in UTC, as docker's CreatedAt: `2026-12-05 04:21:37 +0000 UTC` */
-export function goTimeString(iso: string): string {
+/**
+ * Go's time.Time.String() in the local zone (TZ, else the system's), as docker's CreatedAt:
+ * `2026-12-05 04:21:37 +0000 UTC`, `2026-12-05 05:21:37 +0100 CET`; a zone with no name of its
+ * own is named by its offset (`+0530`... as `+0530`, `+03` for whole hours), as Go does.
+ */
+const ZONE_NAME_LOCALES = ['en-US', 'en-GB', 'en-AU', 'en-IN', 'ja-JP'];
+
+export function goTimeString(iso: string, timeZone?: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return `${d.toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
+  const parts = (options: Intl.DateTimeFormatOptions, locale = 'en-US') =>
+    Object.fromEntries(new Intl.DateTimeFormat(locale, { timeZone, ...options }).formatToParts(d).map((p) => [p.type, p.value]));
+  const p = parts({ year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'longOffset' });
+  const offset = p.timeZoneName === 'GMT' ? '+0000' : p.timeZoneName.replace('GMT', '').replace(':', '');
+  // ICU names a zone in the locales that use it (CET in en-GB, AEDT in en-AU, JST in ja-JP)
+  const name = ZONE_NAME_LOCALES.map((l) => parts({ timeZoneName: 'short' }, l).timeZoneName).find((n) => /^[A-Z]{2,5}$/.test(n))
+    ?? (offset.endsWith('00') ? offset.slice(0, 3) : offset);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second} ${offset} ${name}`;
 }
 
 const GO_DURATION = /^[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+$/;

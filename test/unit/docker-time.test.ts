@@ -4,6 +4,9 @@ import { psFields } from '../../cli/commands/ps.js';
 import { fixedNano } from '../../cli/commands/logs.js';
 import { parseSignal } from '../../cli/signals.js';
 
+// ps's CreatedAt is in the local zone: these expectations are written for UTC
+process.env.TZ = 'UTC';
+
 const S = 1000;
 const M = 60 * S;
 const H = 60 * M;
@@ -39,7 +42,16 @@ test("ps fields: docker's names, truncation and quoting", (t) => {
   const full = psFields(c, false, now);
   t.is(full.ID, id);
   t.is(full.Command, '"sh -c while :; do sleep 1; done"');
-  t.is(goTimeString('2026-01-02T03:04:05.678Z'), '2026-01-02 03:04:05 +0000 UTC');
+  t.is(goTimeString('2026-01-02T03:04:05.678Z', 'UTC'), '2026-01-02 03:04:05 +0000 UTC');
+  // the local zone, as Go's String(): its abbreviation where it has one, else its offset
+  t.is(goTimeString('2026-01-02T03:04:05Z', 'America/New_York'), '2026-01-01 22:04:05 -0500 EST');
+  t.is(goTimeString('2026-07-02T03:04:05Z', 'America/New_York'), '2026-07-01 23:04:05 -0400 EDT');
+  t.is(goTimeString('2026-01-02T03:04:05Z', 'Asia/Kolkata'), '2026-01-02 08:34:05 +0530 IST');
+  t.is(goTimeString('2026-01-02T03:04:05Z', 'Asia/Kathmandu'), '2026-01-02 08:49:05 +0545 +0545');
+  t.is(goTimeString('2026-01-02T03:04:05Z', 'Europe/Istanbul'), '2026-01-02 06:04:05 +0300 +03');
+  t.is(goTimeString('2026-01-02T03:04:05Z', 'Europe/Berlin'), '2026-01-02 04:04:05 +0100 CET');
+  t.is(goTimeString('2026-01-02T03:04:05Z', 'Asia/Tokyo'), '2026-01-02 12:04:05 +0900 JST');
+  t.is(goTimeString('not a time'), 'not a time');
 });
 
 test("logs -t: docker's fixed nine-digit fraction", (t) => {
