@@ -27,6 +27,7 @@ Commands:
   wait CONTAINER...                        Wait until containers are not running; print their exit codes
   rename CONTAINER NEW_NAME                Rename a container
   port CONTAINER [PRIVATE_PORT[/PROTO]]    List a container's published ports
+  top CONTAINER [ps OPTIONS]               Show a container's processes (the host's ps, default -ef)
   stop [-t SECONDS] CONTAINER...           Stop running containers (SIGTERM, then SIGKILL)
   rm [-f] [-v] CONTAINER...                Remove containers (-v: and their named volumes)
   export [-o FILE] CONTAINER               Write a container's file system as a tar (stdout without -o)
@@ -61,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
     case 'wait': return (await import('./commands/wait.js')).waitCommand(rest);
     case 'rename': return (await import('./commands/rename.js')).renameCommand(rest);
     case 'port': return (await import('./commands/port.js')).portCommand(rest);
+    case 'top': return (await import('./commands/top.js')).topCommand(rest);
     case 'stop': return (await import('./commands/stop.js')).stopCommand(rest);
     case 'export': return (await import('./commands/export.js')).exportCommand(rest);
     case 'commit': return (await import('./commands/commit.js')).commitCommand(rest);

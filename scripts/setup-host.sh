@@ -12,7 +12,8 @@ export DEBIAN_FRONTEND=noninteractive
 # skopeo and docker-registry: the image transport tests (load of an OCI layout skopeo wrote, pull from a
 # registry on loopback that skopeo pushed to)
 # runc: the bundle comparison test runs one generated bundle under it (crun 1.8 refuses hybrid cgroups)
-pkgs=(gcc make libc6-dev libjansson-dev libseccomp-dev busybox-static uidmap iproute2 fuse-overlayfs slirp4netns util-linux mount runc skopeo docker-registry openssl)
+# procps: `top` runs the host's ps, as docker does
+pkgs=(gcc make libc6-dev libjansson-dev libseccomp-dev busybox-static uidmap iproute2 fuse-overlayfs slirp4netns util-linux mount runc skopeo docker-registry openssl procps)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

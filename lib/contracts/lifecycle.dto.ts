@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateNested, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateNested, MaxLength } from 'class-validator';
 import { ResourceLimitsDto } from './cgroup.dto.js';
 import { NETWORK_MODES } from './network.dto.js';
 import { ConsoleSizeDto } from './namespace.dto.js';
@@ -90,6 +90,12 @@ export class KillRequestDto {
 export class RenameRequestDto {
   @IsString() @MaxLength(128) container: string;
   @Matches(CONTAINER_NAME, { message: 'Invalid container name, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed' }) name: string;
+}
+
+/** `top CONTAINER [ps OPTIONS]`: the options as words, each an argument of the host's ps */
+export class TopRequestDto {
+  @IsString() @MaxLength(128) container: string;
+  @IsOptional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @MaxLength(256, { each: true }) psArgs?: string[];
 }
 
 /** `wait CONTAINER`: by name or id (prefix); the attached run's own wait is WaitRequestDto */

@@ -54,6 +54,8 @@ export const NAMESPACE = {
   state: 'namespace.state',
   /** streams the state now, then the exit when a running container ends */
   wait: 'namespace.wait',
+  /** the pids (host's) of every process of a running container: its pid namespace's */
+  pids: 'namespace.pids',
 } as const;
 
 export const NETWORK = {
@@ -80,6 +82,8 @@ export const LIFECYCLE = {
   stop: 'lifecycle.stop',
   /** `nestbox kill [-s SIG]`: a signal to a running container's pid 1 */
   kill: 'lifecycle.kill',
+  /** `nestbox top CONTAINER [ps OPTIONS]`: the host's ps, its lines of the container's processes */
+  top: 'lifecycle.top',
   /** `nestbox rename OLD NEW` */
   rename: 'lifecycle.rename',
   /** `nestbox wait`: streams `waiting`, then the exit code once the container is not running */

@@ -165,6 +165,9 @@ export interface ContainerSummary {
 }
 
 /** `logs`: entries of the container's json-file log, oldest first */
+/** `top`: as docker's ContainerTopOKBody, ps's titles and the container's rows */
+export interface TopReply { Titles: string[]; Processes: string[][] }
+
 export interface LogEntry { stream: 'stdout' | 'stderr'; log: string; time: string }
 export interface LogChunk { entries: LogEntry[] }
 

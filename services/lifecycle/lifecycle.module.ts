@@ -21,6 +21,7 @@ import { CommitFlow } from './commit-flow.js';
 import { ExitMonitor } from './exit-monitor.js';
 import { ImageFlow } from './image-flow.js';
 import { StatsFlow } from './stats-flow.js';
+import { TopFlow } from './top-flow.js';
 import type { ServiceCaller } from './service-caller.js';
 import { ContainerLocks } from './container-locks.js';
 import { CreateFlow } from './create-flow.js';
@@ -50,6 +51,7 @@ import { HostIds } from './host-ids.js';
       useFactory: (s: ServiceCaller, c: ContainerStore, m: ExitMonitor) => new Reconciler(s, c, m),
     },
     { provide: StatsFlow, inject: [SERVICE_CALLER, ContainerStore], useFactory: (s: ServiceCaller, c: ContainerStore) => new StatsFlow(s, c) },
+    { provide: TopFlow, inject: [SERVICE_CALLER, ContainerStore], useFactory: (s: ServiceCaller, c: ContainerStore) => new TopFlow(s, c) },
     { provide: ImageFlow, inject: [SERVICE_CALLER, ContainerStore], useFactory: (s: ServiceCaller, c: ContainerStore) => new ImageFlow(s, c) },
     ...[RemoveFlow, StopFlow].map((Flow) => ({
       provide: Flow,

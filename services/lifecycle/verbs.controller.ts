@@ -1,18 +1,19 @@
 /**
  * Message patterns of the verbs that act on one container by name or id without composing
- * services into a run: kill, rename, wait, logs. Validate, wait for the reconcile, delegate.
+ * services into a run: kill, rename, wait, logs, top. Validate, wait for the reconcile, delegate.
  */
 import { Controller, Inject } from '@nestjs/common';
 import { afterReady } from './after-ready.js';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
-import { ContainerWaitRequestDto, KillRequestDto, LogsRequestDto, RenameRequestDto } from '../../lib/contracts/lifecycle.dto.js';
-import type { LogChunk } from '../../lib/contracts/types.js';
+import { ContainerWaitRequestDto, KillRequestDto, LogsRequestDto, RenameRequestDto, TopRequestDto } from '../../lib/contracts/lifecycle.dto.js';
+import type { LogChunk, TopReply } from '../../lib/contracts/types.js';
 import { ContainerStore } from './container-store.js';
 import { KillFlow } from './kill-flow.js';
 import { LogFlow } from './log-flow.js';
 import { Reconciler } from './reconciler.js';
+import { TopFlow } from './top-flow.js';
 import { WaitFlow } from './wait-flow.js';
 
 @Controller()
@@ -23,6 +24,7 @@ export class VerbsController {
     @Inject(KillFlow) private readonly killFlow: KillFlow,
     @Inject(WaitFlow) private readonly waitFlow: WaitFlow,
     @Inject(LogFlow) private readonly logFlow: LogFlow,
+    @Inject(TopFlow) private readonly topFlow: TopFlow,
   ) {}
 
   @MessagePattern(LIFECYCLE.kill)
@@ -36,6 +38,12 @@ export class VerbsController {
     await this.reconciler.ready;
     const renamed = this.store.rename(this.store.find(req.container).id, req.name);
     return { id: renamed.id, name: renamed.name };
+  }
+
+  @MessagePattern(LIFECYCLE.top)
+  async top(@Payload() req: TopRequestDto): Promise<TopReply> {
+    await this.reconciler.ready;
+    return this.topFlow.top(req.container, req.psArgs);
   }
 
   /** `waiting` at once, then `exitCode` once the container is not running */

@@ -6,6 +6,8 @@ import { ContainerRefDto, ExecContainerDto, ExecStartDto, KeeperRequestDto, RunC
 import type { ExitStatus, IdMapInfo, KeeperInfo, ProcessStateReply, RunChunk } from '../../lib/contracts/types.js';
 import { ContainerRunner, type RuntimeOutput } from './container-runner.js';
 import { Keeper } from './keeper.js';
+import { processesInPidNamespaceOf } from './pid-namespace.js';
+import { NestboxError } from '../../lib/errors.js';
 
 /** `started`, the output chunks, then one `exit`: the stream of an exec. */
 function streamProcess(containerId: string, start: (out: RuntimeOutput) => Promise<ExitStatus>): Observable<RunChunk> {
@@ -87,6 +89,15 @@ export class NamespaceController {
   async signal(@Payload() req: SignalContainerDto): Promise<{ signalled: true }> {
     await this.runner.signal(req.containerId, req.signal);
     return { signalled: true };
+  }
+
+  /** every process of a running container (host pids, its pid 1 first) */
+  @MessagePattern(NAMESPACE.pids)
+  pids(@Payload() req: ContainerRefDto): { pids: number[] } {
+    const state = this.runner.state(req.containerId);
+    const pids = state.status === 'running' && state.pid !== undefined ? processesInPidNamespaceOf(state.pid) : [];
+    if (!pids.length) throw new NestboxError('NOT_FOUND', `container ${req.containerId.slice(0, 12)} is not running`);
+    return { pids };
   }
 
   @MessagePattern(NAMESPACE.state)

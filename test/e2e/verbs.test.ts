@@ -262,3 +262,34 @@ each('a created container (never started): kill refused, wait and logs answer at
   t.is((await nb.cli(['logs', 'fresher'])).stdout, 'hi\n');
   t.is((await nb.cli(['rm', 'fresher'])).code, 0);
 });
+
+each("top: the container's processes (its exec'd ones too) and no other, as the host's ps shows them; ps options; errors", async (t, nb) => {
+  const id = await detached(t, nb, ['--name', 'busy', 'busybox', 'sh', '-c', 'sleep 300 & exec sleep 301']);
+  const exec = await nb.cli(['exec', '-d', 'busy', 'sleep', '302']);
+  t.is(exec.code, 0, exec.stderr);
+  const pid = Number(await field(nb, '{{.State.Pid}}', 'busy'));
+  // the exec'd process is there once its shim has started it
+  let top = await nb.cli(['top', 'busy']);
+  for (let i = 0; i < 50 && !top.stdout.includes('sleep 302'); i++) {
+    await new Promise((r) => setTimeout(r, scaled(20)));
+    top = await nb.cli(['top', id.slice(0, 8)]);
+  }
+  t.is(top.code, 0, top.stderr);
+  const [titles, ...rows] = top.stdout.trimEnd().split('\n');
+  t.deepEqual(titles.split(/\s+/), ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD']);
+  t.true(titles.startsWith('UID                 PID                 '), "docker's layout: columns 20 wide");
+  const cmds = rows.map((r) => r.split(/\s{2,}/).at(-1)).sort();
+  t.deepEqual(cmds, ['sleep 300', 'sleep 301', 'sleep 302'], top.stdout);
+  t.true(rows.some((r) => r.split(/\s+/)[1] === String(pid)), `pid 1 of the container (${pid}) is listed`);
+  // a ps of the options given
+  const custom = await nb.cli(['top', 'busy', '-o', 'pid,args']);
+  t.is(custom.code, 0, custom.stderr);
+  t.deepEqual(custom.stdout.trimEnd().split('\n').map((l) => l.split(/\s{2,}/)[1]).slice(1).sort(), ['sleep 300', 'sleep 301', 'sleep 302']);
+  oneLine(t, await nb.cli(['top', 'busy', '-o', 'user=PID']), 1, /specifying "user=PID" is not allowed/);
+  oneLine(t, await nb.cli(['top', 'busy', '--no-such-ps-option']), 1, /Error running ps: /);
+  oneLine(t, await nb.cli(['top', 'nosuch']), 1, /no such container: nosuch/);
+  oneLine(t, await nb.cli(['top']), 125, /requires at least 1 argument/);
+  t.is((await nb.cli(['stop', '-t', '0', 'busy'])).code, 0);
+  oneLine(t, await nb.cli(['top', 'busy']), 1, new RegExp(`container ${id} is not running`));
+  t.is((await nb.cli(['rm', 'busy'])).code, 0);
+});
