@@ -1,7 +1,6 @@
-import { Controller, Inject } from '@nestjs/common';
-import { afterReady } from './after-ready.js';
+import { Controller, Inject, UseInterceptors } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import type { Observable } from 'rxjs';
+import { from, type Observable } from 'rxjs';
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
 import { CommitRequestDto, ExecRequestDto, ExportRequestDto, ImageRemoveRequestDto, InspectRequestDto, StatsRequestDto, ListRequestDto, RemoveRequestDto, RunRequestDto, StopRequestDto, VolumeRemoveRequestDto, WaitRequestDto } from '../../lib/contracts/lifecycle.dto.js';
 import type { CommitChunk, ContainerSummary, DiskUsage, ImageRemoval, RunChunk } from '../../lib/contracts/types.js';
@@ -11,7 +10,7 @@ import { ContainerStore } from './container-store.js';
 import { ExecFlow } from './exec-flow.js';
 import { ExportFlow, type ExportChunk } from './export-flow.js';
 import { ExitMonitor } from './exit-monitor.js';
-import { Reconciler } from './reconciler.js';
+import { AfterReconcile } from './after-reconcile.interceptor.js';
 import { RemoveFlow } from './remove-flow.js';
 import { RunFlow } from './run-flow.js';
 import { StopFlow } from './stop-flow.js';
@@ -22,15 +21,15 @@ import { CreateFlow } from './create-flow.js';
 import { RestartFlow } from './restart-flow.js';
 import { StartFlow } from './start-flow.js';
 
-/** Every request waits for the reconcile at start: records tell the truth before anyone reads them. */
+/** Every request waits for the reconcile at start (AfterReconcile): records tell the truth before anyone reads them. */
 @Controller()
+@UseInterceptors(AfterReconcile)
 export class LifecycleController {
   constructor(
     @Inject(RunFlow) private readonly runFlow: RunFlow,
     @Inject(RemoveFlow) private readonly removeFlow: RemoveFlow,
     @Inject(StopFlow) private readonly stopFlow: StopFlow,
     @Inject(ContainerStore) private readonly store: ContainerStore,
-    @Inject(Reconciler) private readonly reconciler: Reconciler,
     @Inject(ExecFlow) private readonly execFlow: ExecFlow,
     @Inject(ExitMonitor) private readonly monitor: ExitMonitor,
     @Inject(ExportFlow) private readonly exportFlow: ExportFlow,
@@ -45,44 +44,40 @@ export class LifecycleController {
   /** Streams warnings and pull progress, then `{containerId, created}`: the container is ready to start. */
   @MessagePattern(LIFECYCLE.create)
   create(@Payload() req: CreateRequestDto): Observable<CreateChunk> {
-    return afterReady(this.reconciler.ready, () => this.createFlow.create(req));
+    return from(this.createFlow.create(req));
   }
 
   /** Replies once the container runs (with -a: the shim's socket to relay), or with its exit if it ended at once. */
   @MessagePattern(LIFECYCLE.start)
-  async start(@Payload() req: StartRequestDto): Promise<StartReply> {
-    await this.reconciler.ready;
+  start(@Payload() req: StartRequestDto): Promise<StartReply> {
     return this.startFlow.start(req.container, { attach: req.attach === true, ...(req.consoleSize ? { consoleSize: req.consoleSize } : {}) });
   }
 
   @MessagePattern(LIFECYCLE.restart)
-  async restart(@Payload() req: RestartRequestDto): Promise<StartReply> {
-    await this.reconciler.ready;
+  restart(@Payload() req: RestartRequestDto): Promise<StartReply> {
     return this.restartFlow.restart(req.container, req.timeout);
   }
 
   @MessagePattern(LIFECYCLE.stats)
-  async stats(@Payload() req: StatsRequestDto): Promise<ContainerStatsSample[]> {
-    await this.reconciler.ready;
+  stats(@Payload() req: StatsRequestDto): Promise<ContainerStatsSample[]> {
     return this.statsFlow.sample(req.containers);
   }
 
   @MessagePattern(LIFECYCLE.inspect)
-  async inspect(@Payload() req: InspectRequestDto): Promise<Record<string, unknown>> {
-    await this.reconciler.ready;
+  inspect(@Payload() req: InspectRequestDto): Promise<Record<string, unknown>> {
     return this.statsFlow.inspect(req.container);
   }
 
   /** `started`, then `done` once the container's root file system is written as a tar. */
   @MessagePattern(LIFECYCLE.export)
   export(@Payload() req: ExportRequestDto): Observable<ExportChunk> {
-    return afterReady(this.reconciler.ready, () => this.exportFlow.export(req));
+    return from(this.exportFlow.export(req));
   }
 
   /** `started`, then the new image's id (and warning lines) once the container's changes are a layer of it. */
   @MessagePattern(LIFECYCLE.commit)
   commit(@Payload() req: CommitRequestDto): Observable<CommitChunk> {
-    return afterReady(this.reconciler.ready, () => this.commitFlow.commit(req));
+    return from(this.commitFlow.commit(req));
   }
 
   /** `started`, the process's output, then one `exit`; with -i/-t/-d only `started` (with the attach socket unless -d). */
@@ -95,7 +90,7 @@ export class LifecycleController {
 
   @MessagePattern(LIFECYCLE.exec)
   exec(@Payload() req: ExecRequestDto): Observable<RunChunk> {
-    return afterReady(this.reconciler.ready, () => this.execFlow.exec(req));
+    return from(this.execFlow.exec(req));
   }
 
   /**
@@ -104,7 +99,6 @@ export class LifecycleController {
    */
   @MessagePattern(LIFECYCLE.wait)
   async wait(@Payload() req: WaitRequestDto): Promise<{ exitCode?: number }> {
-    await this.reconciler.ready;
     if (!this.store.exists(req.containerId)) return {};
     await this.monitor.whenFinalized(req.containerId);
     return this.store.exists(req.containerId) ? { exitCode: this.store.get(req.containerId).exitCode } : {};
@@ -113,12 +107,11 @@ export class LifecycleController {
   /** Streams `started`, output chunks and one `exit` (with `detach`: `started` only, or the exit). */
   @MessagePattern(LIFECYCLE.run)
   run(@Payload() req: RunRequestDto): Observable<RunChunk> {
-    return afterReady(this.reconciler.ready, () => this.runFlow.run(req));
+    return from(this.runFlow.run(req));
   }
 
   @MessagePattern(LIFECYCLE.list)
-  async list(@Payload() req: ListRequestDto): Promise<ContainerSummary[]> {
-    await this.reconciler.ready;
+  list(@Payload() req: ListRequestDto): ContainerSummary[] {
     return this.store
       .list()
       // docker lists a container being stopped as running
@@ -131,32 +124,27 @@ export class LifecycleController {
   }
 
   @MessagePattern(LIFECYCLE.stop)
-  async stop(@Payload() req: StopRequestDto) {
-    await this.reconciler.ready;
+  stop(@Payload() req: StopRequestDto) {
     return this.stopFlow.stop(req.container, req.timeout);
   }
 
   @MessagePattern(LIFECYCLE.remove)
-  async remove(@Payload() req: RemoveRequestDto) {
-    await this.reconciler.ready;
+  remove(@Payload() req: RemoveRequestDto) {
     return this.removeFlow.remove(req.container, req.force, req.volumes === true);
   }
 
   @MessagePattern(LIFECYCLE.imageRemove)
-  async removeImage(@Payload() req: ImageRemoveRequestDto): Promise<ImageRemoval> {
-    await this.reconciler.ready;
+  removeImage(@Payload() req: ImageRemoveRequestDto): Promise<ImageRemoval> {
     return this.imageFlow.remove(req.image, req.force);
   }
 
   @MessagePattern(LIFECYCLE.diskUsage)
-  async diskUsage(): Promise<DiskUsage> {
-    await this.reconciler.ready;
+  diskUsage(): Promise<DiskUsage> {
     return this.imageFlow.diskUsage();
   }
 
   @MessagePattern(LIFECYCLE.volumeRemove)
-  async removeVolume(@Payload() req: VolumeRemoveRequestDto) {
-    await this.reconciler.ready;
+  removeVolume(@Payload() req: VolumeRemoveRequestDto) {
     return this.removeFlow.removeVolume(req.name);
   }
 }

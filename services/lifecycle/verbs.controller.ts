@@ -2,25 +2,24 @@
  * Message patterns of the verbs that act on one container by name or id without composing
  * services into a run: kill, rename, wait, logs, top. Validate, wait for the reconcile, delegate.
  */
-import { Controller, Inject } from '@nestjs/common';
-import { afterReady } from './after-ready.js';
+import { Controller, Inject, UseInterceptors } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import type { Observable } from 'rxjs';
+import { from, type Observable } from 'rxjs';
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
 import { ContainerWaitRequestDto, KillRequestDto, LogsRequestDto, RenameRequestDto, TopRequestDto } from '../../lib/contracts/lifecycle.dto.js';
 import type { LogChunk, TopReply } from '../../lib/contracts/types.js';
 import { ContainerStore } from './container-store.js';
 import { KillFlow } from './kill-flow.js';
 import { LogFlow } from './log-flow.js';
-import { Reconciler } from './reconciler.js';
+import { AfterReconcile } from './after-reconcile.interceptor.js';
 import { TopFlow } from './top-flow.js';
 import { WaitFlow } from './wait-flow.js';
 
 @Controller()
+@UseInterceptors(AfterReconcile)
 export class VerbsController {
   constructor(
     @Inject(ContainerStore) private readonly store: ContainerStore,
-    @Inject(Reconciler) private readonly reconciler: Reconciler,
     @Inject(KillFlow) private readonly killFlow: KillFlow,
     @Inject(WaitFlow) private readonly waitFlow: WaitFlow,
     @Inject(LogFlow) private readonly logFlow: LogFlow,
@@ -28,28 +27,25 @@ export class VerbsController {
   ) {}
 
   @MessagePattern(LIFECYCLE.kill)
-  async kill(@Payload() req: KillRequestDto): Promise<{ id: string; name: string }> {
-    await this.reconciler.ready;
+  kill(@Payload() req: KillRequestDto): Promise<{ id: string; name: string }> {
     return this.killFlow.kill(req.container, req.signal);
   }
 
   @MessagePattern(LIFECYCLE.rename)
-  async rename(@Payload() req: RenameRequestDto): Promise<{ id: string; name: string }> {
-    await this.reconciler.ready;
+  rename(@Payload() req: RenameRequestDto): { id: string; name: string } {
     const renamed = this.store.rename(this.store.find(req.container).id, req.name);
     return { id: renamed.id, name: renamed.name };
   }
 
   @MessagePattern(LIFECYCLE.top)
-  async top(@Payload() req: TopRequestDto): Promise<TopReply> {
-    await this.reconciler.ready;
+  top(@Payload() req: TopRequestDto): Promise<TopReply> {
     return this.topFlow.top(req.container, req.psArgs);
   }
 
   /** `waiting` at once, then `exitCode` once the container is not running */
   @MessagePattern(LIFECYCLE.containerWait)
   wait(@Payload() req: ContainerWaitRequestDto): Observable<{ waiting: true } | { exitCode: number }> {
-    return afterReady(this.reconciler.ready, () => this.waitFlow.wait(req.container));
+    return from(this.waitFlow.wait(req.container));
   }
 
   @MessagePattern(LIFECYCLE.logs)
@@ -58,7 +54,7 @@ export class VerbsController {
       ...(req.since !== undefined ? { since: BigInt(req.since) } : {}),
       ...(req.until !== undefined ? { until: BigInt(req.until) } : {}),
     };
-    return afterReady(this.reconciler.ready, () => this.logFlow.logs(req.container, req.follow === true, req.tail, window));
+    return from(this.logFlow.logs(req.container, req.follow === true, req.tail, window));
   }
 
 }
