@@ -265,9 +265,10 @@ export function render(format: ParsedFormat, items: unknown[], headers: Record<s
   return tabwrite([header, ...lines].join('\n').split('\n'));
 }
 
-export function tabwrite(lines: string[]): string {
+/** Go's tabwriter.NewWriter(w, MINWIDTH, 1, 3, ' ', 0) over tab-separated lines (docker's tables: 10; top's: 20) */
+export function tabwrite(lines: string[], minWidth = 10): string {
   const rows = lines.map((l) => l.split('\t'));
   const widths: number[] = [];
-  for (const r of rows) r.slice(0, -1).forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, Math.max(10, [...cell].length + 3))));
+  for (const r of rows) r.slice(0, -1).forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, Math.max(minWidth, [...cell].length + 3))));
   return rows.map((r) => r.map((cell, i) => (i < r.length - 1 ? cell + ' '.repeat(widths[i] - [...cell].length) : cell)).join('').trimEnd() + '\n').join('');
 }

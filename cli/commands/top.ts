@@ -1,11 +1,12 @@
 /**
  * `nestbox top CONTAINER [ps OPTIONS]`: the container's processes as the host's ps shows them
- * (default -ef), in docker's layout: columns at least 20 wide, padded by three (Go's tabwriter).
+ * (default -ef), in docker's layout: columns at least 20 wide, padded by three.
  */
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
 import type { TopReply } from '../../lib/contracts/types.js';
 import { NestboxError } from '../../lib/errors.js';
 import { parseArgs } from '../args.js';
+import { tabwrite } from '../go-template.js';
 import { clientFor, ensureServices } from '../services.js';
 import { serviceRefusal } from './service-refusal.js';
 
@@ -25,13 +26,11 @@ export async function topCommand(argv: string[]): Promise<number> {
   } finally {
     client.close();
   }
-  process.stdout.write(tabwriter([reply.Titles, ...reply.Processes]));
+  process.stdout.write(topTable(reply));
   return 0;
 }
 
-/** Go's tabwriter.NewWriter(w, 20, 1, 3, ' ', 0) over tab-separated cells: the last cell is not padded */
-export function tabwriter(rows: string[][]): string {
-  const widths: number[] = [];
-  for (const r of rows) r.slice(0, -1).forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 20, c.length + 3)));
-  return rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]) : c)).join('') + '\n').join('');
+/** docker's top table: its CLI's tabwriter with columns at least 20 wide */
+export function topTable(reply: TopReply): string {
+  return tabwrite([reply.Titles, ...reply.Processes].map((row) => row.join('\t')), 20);
 }

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { checkPsArgs, parsePsOutput } from '../../services/lifecycle/ps-table.js';
-import { tabwriter } from '../../cli/commands/top.js';
+import { topTable } from '../../cli/commands/top.js';
 
 const EF = `UID          PID    PPID  C STIME TTY          TIME CMD
 root           1       0  0 10:00 ?        00:00:01 /sbin/init
@@ -34,7 +34,7 @@ test('no PID column, a pid that is no number, and ps options that rename a colum
 });
 
 test("top's table is Go's tabwriter(20, 1, 3): at least 20 wide, padded by 3, the last column bare", (t) => {
-  t.is(tabwriter([['PID', 'COMMAND'], ['12', 'sleep 300']]), `${'PID'.padEnd(20)}COMMAND\n${'12'.padEnd(20)}sleep 300\n`);
+  t.is(topTable({ Titles: ['PID', 'COMMAND'], Processes: [['12', 'sleep 300']] }), `${'PID'.padEnd(20)}COMMAND\n${'12'.padEnd(20)}sleep 300\n`);
   const long = 'x'.repeat(25);
-  t.is(tabwriter([['A', 'B'], [long, 'b']]), `${'A'.padEnd(28)}B\n${long}   b\n`);
+  t.is(topTable({ Titles: ['A', 'B'], Processes: [[long, 'b']] }), `${'A'.padEnd(28)}B\n${long}   b\n`);
 });
