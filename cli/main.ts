@@ -17,7 +17,7 @@ Commands:
   start [-a] [-i] CONTAINER...             Start created or stopped containers (-a: attached, the container's exit code)
   restart [-t SECONDS] CONTAINER...        Stop, then start containers
   exec [OPTIONS] CONTAINER COMMAND [ARG...]  Run a command in a running container (-i, -t, -d, -e, --env-file, -w, -u)
-  ps [-a] [-q] [--no-trunc] [-f KEY=VALUE] [--format json|TEMPLATE]  List containers (STATUS: Up 3 seconds, Exited (0) 5 seconds ago;
+  ps [-a] [-q] [-n N] [-l] [--no-trunc] [-f KEY=VALUE] [--format json|TEMPLATE]  List containers (STATUS: Up 3 seconds, Exited (0) 5 seconds ago;
                                            filters: id, name, status, exited, ancestor)
   stats [--no-stream] [--format json] [CONTAINER...]  Show containers' CPU, memory and pids use
   inspect [-f TEMPLATE] CONTAINER...       Show containers' records as JSON, or a template ({{.State.Status}})
@@ -31,7 +31,7 @@ Commands:
   stop [-t SECONDS] CONTAINER...           Stop running containers (SIGTERM, then SIGKILL)
   rm [-f] [-v] CONTAINER...                Remove containers (-v: and their named volumes)
   export [-o FILE] CONTAINER               Write a container's file system as a tar (stdout without -o)
-  images [-q] [--no-trunc]                 List images
+  images [-q] [--no-trunc] [--format json|TEMPLATE]  List images
   rmi [-f] IMAGE...                        Remove images (by reference, id or id prefix)
   volume create|ls|inspect|rm              Manage named volumes (run -v NAME:/path)
   import FILE [REFERENCE]                  Make an image of a rootfs tar (plain or gzip)
@@ -41,11 +41,30 @@ Commands:
   save [-o FILE] IMAGE...                  Write images as a docker archive (stdout without -o)
   system info|stop                         Show or stop the services
   system df [-v]                           Show disk usage
+  container ls|run|rm|... / image ls|rm|pull|...  docker's management commands: ps, run, rm... / images, rmi, pull...
   system setup-cgroups --user NAME [--undo]  As root: delegate cgroups to NAME (limits when rootless)
 `;
 
+/** docker's management commands (`container ls`, `image rm`...): the verb each one is */
+const MANAGEMENT: Record<string, Record<string, string>> = {
+  container: {
+    ls: 'ps', list: 'ps', ps: 'ps',
+    ...Object.fromEntries(['run', 'create', 'start', 'restart', 'exec', 'stats', 'inspect', 'logs', 'kill', 'wait', 'rename', 'port', 'top', 'stop', 'rm', 'export', 'commit'].map((v) => [v, v])),
+  },
+  image: { ls: 'images', list: 'images', rm: 'rmi', pull: 'pull', load: 'load', save: 'save', import: 'import' },
+};
+
+/** `container ls -a` -> `ps -a`; one line naming the subcommands for anything else */
+function unmanaged(argv: string[]): string[] {
+  const [group, sub, ...rest] = argv;
+  const verbs = MANAGEMENT[group];
+  if (!verbs) return argv;
+  if (sub !== undefined && Object.hasOwn(verbs, sub)) return [verbs[sub], ...rest];
+  throw new NestboxError('INVALID_ARGUMENT', `${sub === undefined ? `"nestbox ${group}" requires a subcommand` : `unknown command "nestbox ${group} ${sub}"`} (${Object.keys(verbs).join(', ')})`);
+}
+
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const [command, ...rest] = unmanaged(argv);
   switch (command) {
     case 'run': return (await import('./commands/run.js')).runCommand(rest);
     case 'exec':
@@ -113,7 +132,7 @@ main(process.argv.slice(2)).then(
   (code) => exit(code),
   (err: unknown) => {
     if (err instanceof HelpRequested) {
-      process.stdout.write(verbHelp(process.argv.slice(2), err));
+      process.stdout.write(verbHelp(unmanaged(process.argv.slice(2)), err)); // as main took them: they passed
       exit(0);
       return;
     }

@@ -1,5 +1,5 @@
 /**
- * `nestbox ps [-a] [-q] [--no-trunc] [-f KEY=VALUE] [--format json|TEMPLATE]`: docker's columns and fields
+ * `nestbox ps [-a] [-q] [-n N] [-l] [--no-trunc] [-f KEY=VALUE] [--format json|TEMPLATE]`: docker's columns and fields
  * (ID, Image, Command, CreatedAt, RunningFor, Ports, State, Status, Size, Names, Labels, Mounts,
  * Networks, LocalVolumes); `--format json` is `{{json .}}`, one object per line.
  */
@@ -51,6 +51,8 @@ export async function psCommand(argv: string[]): Promise<number> {
     { name: 'no-trunc', takesValue: false },
     { name: 'format', takesValue: true },
     { name: 'filter', short: 'f', takesValue: true, repeatable: true },
+    { name: 'last', short: 'n', takesValue: true },
+    { name: 'latest', short: 'l', takesValue: false },
   ], { stopAtFirstPositional: false });
   if (positionals.length) throw new NestboxError('INVALID_ARGUMENT', `"nestbox ps" accepts no arguments (got ${positionals[0]})`);
   const on = (n: string) => options.has(n) && options.get(n)!.at(-1) !== 'false';
@@ -60,15 +62,20 @@ export async function psCommand(argv: string[]): Promise<number> {
     // docker: an empty --format is the default table
     : parseFormat(options.get('format')?.at(-1) || 'table', DEFAULT_TABLE);
   const filters = parsePsFilters(options.get('filter') ?? []);
+  // docker's -n N / -l: the N last created (newest first, as listed), in any state
+  const lastText = options.get('last')?.at(-1) ?? '-1';
+  if (!/^-?\d+$/.test(lastText)) throw new NestboxError('INVALID_ARGUMENT', `invalid argument "${lastText}" for "-n, --last" flag: not a whole number`);
+  const last = on('latest') ? 1 : Number(lastText);
   await ensureServices();
   const client = clientFor('lifecycle');
   let list: ContainerSummary[];
   try {
-    list = await client.request<ContainerSummary[]>(LIFECYCLE.list, { all: on('all') || filtersListAll(filters) });
+    list = await client.request<ContainerSummary[]>(LIFECYCLE.list, { all: on('all') || last >= 0 || filtersListAll(filters) });
   } finally {
     client.close();
   }
   list = list.filter((c) => matchesPsFilters(filters, c));
+  if (last >= 0) list = list.slice(0, last);
   const now = Date.now();
   process.stdout.write(render(format, list.map((c) => psFields(c, !on('no-trunc'), now)), HEADERS));
   return 0;

@@ -165,7 +165,7 @@ each('logs: stdout to stdout, stderr to stderr; --tail; -t timestamps; -f follow
   t.is((await nb.cli(['rm', 'talker', 'slow'])).code, 0);
 });
 
-each("ps: docker's STATUS, columns, -a, -q, --no-trunc, --filter, --format json and templates; a bad template or filter is one line", async (t, nb) => {
+each("ps: docker's STATUS, columns, -a, -q, -n, -l, --no-trunc, --filter, --format json and templates; a bad template or filter is one line", async (t, nb) => {
   const up = await detached(t, nb, ['--name', 'psup', 'busybox', 'sleep', '300']);
   const ended = await detached(t, nb, ['--name', 'psdone', 'busybox', 'sh', '-c', 'exit 4']);
   await nb.cli(['wait', 'psdone']);
@@ -180,6 +180,13 @@ each("ps: docker's STATUS, columns, -a, -q, --no-trunc, --filter, --format json 
   t.is((await nb.cli(['ps', '-q'])).stdout, `${up.slice(0, 12)}\n`);
   const full = (await nb.cli(['ps', '-aq', '--no-trunc'])).stdout.split('\n');
   t.true(full.includes(up) && full.includes(ended), 'full ids of both with -a');
+  // -n N / -l: the N last created (after the filters), in any state, newest first; `container ls` is ps
+  const mine = ['-f', 'name=^/ps'];
+  t.is((await nb.cli(['ps', ...mine, '-n', '1', '--format', '{{.Names}}'])).stdout, 'psdone\n');
+  t.is((await nb.cli(['ps', ...mine, '-n', '2', '--format', '{{.Names}}'])).stdout, 'psdone\npsup\n');
+  t.is((await nb.cli(['ps', ...mine, '-l', '-q'])).stdout, `${ended.slice(0, 12)}\n`);
+  t.is((await nb.cli(['container', 'ls', ...mine, '-q'])).stdout, `${up.slice(0, 12)}\n`);
+  oneLine(t, await nb.cli(['ps', '-n', 'x']), 125, /invalid argument "x" for "-n, --last" flag/);
 
   const json = (await nb.cli(['ps', '-a', '--format', 'json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
   const row = json.find((r) => r.Names === 'psdone')!;

@@ -67,3 +67,17 @@ test('nestbox --version, -v and version print the package version', (t) => {
     t.is(r.stdout, `nestbox version ${pkg.version}\n`);
   }
 });
+
+test("docker's management commands: container ls is ps, image rm is rmi (their help too); others named in one line", (t) => {
+  const ls = cli(['container', 'ls', '--help']);
+  t.is(ls.code, 0, ls.stderr);
+  t.true(ls.stdout.startsWith('Usage:  nestbox ps '), ls.stdout);
+  t.true(cli(['image', 'rm', '-h']).stdout.startsWith('Usage:  nestbox rmi '));
+  const unknown = cli(['image', 'frob']);
+  t.is(unknown.code, 125);
+  t.is(unknown.stderr, 'nestbox: unknown command "nestbox image frob" (ls, list, rm, pull, load, save, import)\n');
+  const bare = cli(['container']);
+  t.is(bare.code, 125);
+  t.regex(bare.stderr, /^nestbox: "nestbox container" requires a subcommand \(ls, list, ps, run, /);
+  t.true(unknown.untouched && bare.untouched);
+});

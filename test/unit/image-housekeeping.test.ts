@@ -23,6 +23,9 @@ import { FRESH_MS, ImageGc, referenced } from '../../services/storage/image-gc.j
 import { plainRemover } from '../../services/storage/tree-remover.js';
 import { sumFindOutput, treeSize } from '../../services/storage/disk-usage.js';
 
+// CreatedAt is in the local zone: these expectations are written for UTC
+process.env.TZ = 'UTC';
+
 const now = Date.parse('2026-01-02T00:00:00Z');
 
 test('sizes in docker\'s units: decimal, 3 significant digits for images, 4 for df, Go\'s %g', (t) => {
@@ -58,9 +61,15 @@ const id = `sha256:${'ab'.repeat(32)}`;
 test('images: docker\'s columns; -q and --no-trunc', (t) => {
   const list = [{ id, ref: 'busybox:latest', created: '2026-01-01T23:59:00Z', size: 4_264_000 }, { id, size: 0 }];
   t.is(imagesOutput(list, { quiet: false, noTrunc: false }, now),
-    'REPOSITORY   TAG      IMAGE ID       CREATED        SIZE\n' +
-    'busybox      latest   abababababab   1 minute ago   4.26MB\n' +
-    '<none>       <none>   abababababab   N/A            0B\n');
+    // docker's tabwriter: columns at least 10 wide ("TAG       ")
+    'REPOSITORY   TAG       IMAGE ID       CREATED        SIZE\n' +
+    'busybox      latest    abababababab   1 minute ago   4.26MB\n' +
+    '<none>       <none>    abababababab   N/A            0B\n');
+  t.is(imagesOutput(list.slice(0, 1), { quiet: false, noTrunc: false, format: 'json' }, now),
+    '{"Containers":"N/A","CreatedAt":"2026-01-01 23:59:00 +0000 UTC","CreatedSince":"1 minute ago","Digest":"<none>","ID":"abababababab",' +
+    '"Repository":"busybox","SharedSize":"N/A","Size":"4.26MB","Tag":"latest","UniqueSize":"N/A","VirtualSize":"4.26MB"}\n');
+  t.is(imagesOutput(list, { quiet: false, noTrunc: false, format: '{{.Repository}}:{{.Tag}}' }, now), 'busybox:latest\n<none>:<none>\n');
+  t.throws(() => imagesOutput([], { quiet: false, noTrunc: false, format: '{{.Nope' }));
   t.is(imagesOutput(list, { quiet: true, noTrunc: false }), 'abababababab\nabababababab\n');
   t.is(imagesOutput(list.slice(1), { quiet: true, noTrunc: true }), `${id}\n`);
   t.is(removalLines({ untagged: ['a:1'], deleted: [id] }), `Untagged: a:1\nDeleted: ${id}\n`);
