@@ -20,7 +20,7 @@ Commands:
   ps [-a] [-q] [-n N] [-l] [--no-trunc] [-f KEY=VALUE] [--format json|TEMPLATE]  List containers (STATUS: Up 3 seconds, Exited (0) 5 seconds ago;
                                            filters: id, name, status, exited, ancestor)
   stats [--no-stream] [--format json] [CONTAINER...]  Show containers' CPU, memory and pids use
-  inspect [-f TEMPLATE] CONTAINER...       Show containers' records as JSON, or a template ({{.State.Status}})
+  inspect [-f TEMPLATE] [--type T] NAME|ID...  Show containers' (else images') records as JSON, or a template ({{.State.Status}})
   logs [-f] [--tail N] [-t] [--since T] [--until T] CONTAINER  Show a container's output (-f: follow until it ends;
                                            T: 10m, a unix time or an RFC3339 date-time)
   kill [-s SIGNAL] CONTAINER...            Send a signal (default KILL) to running containers
@@ -45,13 +45,16 @@ Commands:
   system setup-cgroups --user NAME [--undo]  As root: delegate cgroups to NAME (limits when rootless)
 `;
 
-/** docker's management commands (`container ls`, `image rm`...): the verb each one is */
-const MANAGEMENT: Record<string, Record<string, string>> = {
+/** docker's management commands (`container ls`, `image rm`...): the verb (and flags) each one is */
+const MANAGEMENT: Record<string, Record<string, string[]>> = {
   container: {
-    ls: 'ps', list: 'ps', ps: 'ps',
-    ...Object.fromEntries(['run', 'create', 'start', 'restart', 'exec', 'stats', 'inspect', 'logs', 'kill', 'wait', 'rename', 'port', 'top', 'stop', 'rm', 'export', 'commit'].map((v) => [v, v])),
+    ls: ['ps'], list: ['ps'], ps: ['ps'], inspect: ['inspect', '--type', 'container'],
+    ...Object.fromEntries(['run', 'create', 'start', 'restart', 'exec', 'stats', 'logs', 'kill', 'wait', 'rename', 'port', 'top', 'stop', 'rm', 'export', 'commit'].map((v) => [v, [v]])),
   },
-  image: { ls: 'images', list: 'images', rm: 'rmi', pull: 'pull', load: 'load', save: 'save', import: 'import' },
+  image: {
+    ls: ['images'], list: ['images'], rm: ['rmi'], inspect: ['inspect', '--type', 'image'],
+    ...Object.fromEntries(['pull', 'load', 'save', 'import'].map((v) => [v, [v]])),
+  },
 };
 
 /** `container ls -a` -> `ps -a`; one line naming the subcommands for anything else */
@@ -59,7 +62,7 @@ function unmanaged(argv: string[]): string[] {
   const [group, sub, ...rest] = argv;
   const verbs = MANAGEMENT[group];
   if (!verbs) return argv;
-  if (sub !== undefined && Object.hasOwn(verbs, sub)) return [verbs[sub], ...rest];
+  if (sub !== undefined && Object.hasOwn(verbs, sub)) return [...verbs[sub], ...rest];
   throw new NestboxError('INVALID_ARGUMENT', `${sub === undefined ? `"nestbox ${group}" requires a subcommand` : `unknown command "nestbox ${group} ${sub}"`} (${Object.keys(verbs).join(', ')})`);
 }
 

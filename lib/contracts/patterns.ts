@@ -30,6 +30,8 @@ export const STORAGE = {
   loadImages: 'storage.image.load',
   /** `nestbox save`: images as a docker archive; streams `started`, then `done` */
   saveImages: 'storage.image.save',
+  /** `inspect IMAGE`: by reference, id or unique id prefix, in docker's shape */
+  inspectImage: 'storage.image.inspect',
   /** rmi: an image by reference, id or unique id prefix -> its id and tags */
   lookupImage: 'storage.image.lookup',
   /** rmi (only through lifecycle, which knows the containers): untag, delete, collect garbage */

@@ -31,6 +31,11 @@ export class StorageController {
     return this.storage.images.lookup(req.image);
   }
 
+  @MessagePattern(STORAGE.inspectImage)
+  inspectImage(@Payload() req: LookupImageDto): Record<string, unknown> {
+    return this.storage.inspectImage(req.image);
+  }
+
   /** only through lifecycle (lifecycle.image.remove), which knows whether a container uses the image */
   @MessagePattern(STORAGE.removeImage)
   removeImage(@Payload() req: RemoveImageDto): Promise<ImageRemoval> {

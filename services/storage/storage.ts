@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { NestboxError } from '../../lib/errors.js';
+import { imageInspectView } from './image-inspect-view.js';
 import type { ImageInfo, ImageRemoval, ImageSummary, RootfsInfo, StorageUsage } from '../../lib/contracts/types.js';
 import { DataLayout } from '../../lib/data-layout.js';
 import { ImageStore, normalizeRef, type OciImageConfig, type StoredImage } from './image-store.js';
@@ -77,10 +78,21 @@ export class Storage {
 
   /** `images`: newest first, a tagged image once per tag; size = its layers' uncompressed tars. */
   listImages(): ImageSummary[] {
-    const size = (diffIds: string[]) => diffIds.reduce((sum, d) => sum + fileSize(this.layout.blob(d)), 0);
     return this.images.list()
-      .map((i) => ({ id: i.id, ...(i.ref ? { ref: i.ref } : {}), ...(i.config.created ? { created: i.config.created } : {}), size: size(i.config.rootfs.diff_ids) }))
+      .map((i) => ({ id: i.id, ...(i.ref ? { ref: i.ref } : {}), ...(i.config.created ? { created: i.config.created } : {}), size: this.imageSize(i.config.rootfs.diff_ids) }))
       .sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
+  }
+
+  /** `inspect IMAGE`: by reference, id or unique id prefix, in docker's shape (image-inspect-view.ts) */
+  inspectImage(text: string): Record<string, unknown> {
+    const { id, refs } = this.images.lookup(text);
+    const config = this.images.configOf(id);
+    if (!config) throw new NestboxError('NOT_FOUND', `No such image: ${text}`);
+    return imageInspectView(id, refs, config, this.imageSize(config.rootfs.diff_ids));
+  }
+
+  private imageSize(diffIds: string[]): number {
+    return diffIds.reduce((sum, d) => sum + fileSize(this.layout.blob(d)), 0);
   }
 
   /**

@@ -244,10 +244,21 @@ each("inspect: docker's shape (State with the real pid, Config, HostConfig, Moun
   t.is((await nb.cli(['wait', 'insp'])).stdout, '137\n');
   const after = await nb.cli(['inspect', '-f', '{{.State.Status}} {{.State.Running}} {{.State.Pid}} {{.State.ExitCode}}', 'insp', 'nosuch']);
   t.is(after.stdout, 'exited false 0 137\n');
-  oneLine(t, after, 1, /no such container: nosuch/);
+  oneLine(t, after, 1, /No such object: nosuch/);
   const missing = await nb.cli(['inspect', 'nosuch']);
   t.is(missing.stdout, '[]\n');
   t.is(missing.code, 1);
+  oneLine(t, await nb.cli(['inspect', '--type', 'container', 'nosuch']), 1, /no such container: nosuch/);
+  // as docker: a name no container has is looked up among the images
+  const image = await nb.cli(['inspect', 'busybox']);
+  t.is(image.code, 0, image.stderr);
+  const [view] = JSON.parse(image.stdout) as Record<string, unknown>[];
+  t.deepEqual(Object.keys(view), ['Id', 'RepoTags', 'RepoDigests', 'Parent', 'Comment', 'Created', 'Container', 'DockerVersion', 'Author', 'Config', 'Architecture', 'Os', 'Size', 'RootFS', 'Metadata']);
+  t.like(view, { RepoTags: ['busybox:latest'], Os: 'linux', RootFS: { Type: 'layers' } });
+  t.regex(view.Id as string, /^sha256:[0-9a-f]{64}$/);
+  t.is((await nb.cli(['image', 'inspect', '-f', '{{json .Config.Cmd}} {{.Id}}', (view.Id as string).slice(7, 19)])).stdout, `["sh"] ${view.Id as string}\n`);
+  oneLine(t, await nb.cli(['image', 'inspect', 'nosuch']), 1, /No such image: nosuch/);
+  oneLine(t, await nb.cli(['inspect', '--type', 'volume', 'x']), 125, /"volume" is not a valid value for --type/);
   oneLine(t, await nb.cli(['inspect', '-f', '{{.State.Nope}}', 'insp']), 125, /map has no entry for key "Nope"/);
   t.is((await nb.cli(['rm', '-v', 'insp'])).code, 0);
 });

@@ -75,7 +75,7 @@ test("docker's management commands: container ls is ps, image rm is rmi (their h
   t.true(cli(['image', 'rm', '-h']).stdout.startsWith('Usage:  nestbox rmi '));
   const unknown = cli(['image', 'frob']);
   t.is(unknown.code, 125);
-  t.is(unknown.stderr, 'nestbox: unknown command "nestbox image frob" (ls, list, rm, pull, load, save, import)\n');
+  t.is(unknown.stderr, 'nestbox: unknown command "nestbox image frob" (ls, list, rm, inspect, pull, load, save, import)\n');
   const bare = cli(['container']);
   t.is(bare.code, 125);
   t.regex(bare.stderr, /^nestbox: "nestbox container" requires a subcommand \(ls, list, ps, run, /);
