@@ -13,20 +13,27 @@ export async function forEachContainer(
 ): Promise<number> {
   await ensureServices();
   const client = clientFor('lifecycle', timeoutMs);
-  let code = 0;
   try {
-    for (const ref of refs) {
-      try {
-        await act(client, ref);
-        if (opts.echo ?? true) process.stdout.write(`${ref}\n`);
-      } catch (err) {
-        if (err instanceof NestboxError && err.code === 'UNAVAILABLE') throw err;
-        process.stderr.write(`nestbox: ${(err as Error).message.split('\n')[0]}\n`);
-        code = 1;
-      }
-    }
+    return await eachRef(refs, async (ref) => {
+      await act(client, ref);
+      if (opts.echo ?? true) process.stdout.write(`${ref}\n`);
+    });
   } finally {
     client.close();
+  }
+}
+
+/** ACT for each REF in turn: one error line for each that fails, 1 if any did; UNAVAILABLE ends it. */
+export async function eachRef(refs: string[], act: (ref: string) => Promise<void>): Promise<number> {
+  let code = 0;
+  for (const ref of refs) {
+    try {
+      await act(ref);
+    } catch (err) {
+      if (err instanceof NestboxError && err.code === 'UNAVAILABLE') throw err;
+      process.stderr.write(`nestbox: ${(err as Error).message.split('\n')[0]}\n`);
+      code = 1;
+    }
   }
   return code;
 }

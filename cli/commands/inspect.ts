@@ -10,6 +10,7 @@ import type { RpcClient } from '../../lib/transport/rpc-client.js';
 import { parseArgs } from '../args.js';
 import { parseFormat, render } from '../go-template.js';
 import { clientFor, ensureServices } from '../services.js';
+import { eachRef } from './each-container.js';
 
 type Kind = 'container' | 'image' | undefined;
 
@@ -28,17 +29,11 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   await ensureServices();
   const clients = new InspectClients();
   const found: unknown[] = [];
-  let code = 0;
+  let code: number;
   try {
-    for (const ref of positionals) {
-      try {
-        found.push(await inspectOne(clients, ref, type as Kind));
-      } catch (err) {
-        if (err instanceof NestboxError && err.code === 'UNAVAILABLE') throw err;
-        process.stderr.write(`nestbox: ${(err as Error).message.split('\n')[0]}\n`);
-        code = 1;
-      }
-    }
+    code = await eachRef(positionals, async (ref) => {
+      found.push(await inspectOne(clients, ref, type as Kind));
+    });
   } finally {
     clients.close();
   }
