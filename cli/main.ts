@@ -42,17 +42,19 @@ Commands:
   system info|stop                         Show or stop the services
   system df [-v]                           Show disk usage
   container ls|run|rm|... / image ls|rm|pull|...  docker's management commands: ps, run, rm... / images, rmi, pull...
+  container prune [-f] / image prune [-a] [-f]  Remove stopped containers / images no container uses (dangling; -a: all)
+  system prune [-a] [-f]                   Both prunes
   system setup-cgroups --user NAME [--undo]  As root: delegate cgroups to NAME (limits when rootless)
 `;
 
 /** docker's management commands (`container ls`, `image rm`...): the verb (and flags) each one is */
 const MANAGEMENT: Record<string, Record<string, string[]>> = {
   container: {
-    ls: ['ps'], list: ['ps'], ps: ['ps'], inspect: ['inspect', '--type', 'container'],
+    ls: ['ps'], list: ['ps'], ps: ['ps'], inspect: ['inspect', '--type', 'container'], prune: ['container-prune'],
     ...Object.fromEntries(['run', 'create', 'start', 'restart', 'exec', 'stats', 'logs', 'kill', 'wait', 'rename', 'port', 'top', 'stop', 'rm', 'export', 'commit'].map((v) => [v, [v]])),
   },
   image: {
-    ls: ['images'], list: ['images'], rm: ['rmi'], inspect: ['inspect', '--type', 'image'],
+    ls: ['images'], list: ['images'], rm: ['rmi'], inspect: ['inspect', '--type', 'image'], prune: ['image-prune'],
     ...Object.fromEntries(['pull', 'load', 'save', 'import'].map((v) => [v, [v]])),
   },
 };
@@ -85,6 +87,9 @@ async function main(argv: string[]): Promise<number> {
     case 'rename': return (await import('./commands/rename.js')).renameCommand(rest);
     case 'port': return (await import('./commands/port.js')).portCommand(rest);
     case 'top': return (await import('./commands/top.js')).topCommand(rest);
+    // `container prune`, `image prune` (MANAGEMENT)
+    case 'container-prune': return (await import('./commands/prune.js')).pruneCommand('containers', rest);
+    case 'image-prune': return (await import('./commands/prune.js')).pruneCommand('images', rest);
     case 'stop': return (await import('./commands/stop.js')).stopCommand(rest);
     case 'export': return (await import('./commands/export.js')).exportCommand(rest);
     case 'commit': return (await import('./commands/commit.js')).commitCommand(rest);
@@ -114,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
  * `nestbox VERB --help`: the verb's lines of USAGE (a subcommand's, as `system df`, if named)
  * and its flags, on stdout, as docker prints a command's usage.
  */
-function verbHelp(argv: string[], help: HelpRequested): string {
+function verbHelp(argv: string[], help: HelpRequested): string | undefined {
   const entries: string[][] = [];
   for (const line of USAGE.split('\n')) {
     if (/^ {2}\S/.test(line)) entries.push([line.trim()]);
@@ -122,6 +127,7 @@ function verbHelp(argv: string[], help: HelpRequested): string {
   }
   const [verb, sub] = argv;
   const mine = entries.filter((e) => e[0].split(' ')[0] === verb);
+  if (!mine.length) return undefined;
   const chosen = mine.filter((e) => e[0].split(' ')[1]?.split('|').includes(sub ?? ''));
   const text = (chosen.length ? chosen : mine).map(([first, ...more]) => {
     const [synopsis, ...what] = first.split(/ {2,}/);
@@ -135,7 +141,9 @@ main(process.argv.slice(2)).then(
   (code) => exit(code),
   (err: unknown) => {
     if (err instanceof HelpRequested) {
-      process.stdout.write(verbHelp(unmanaged(process.argv.slice(2)), err)); // as main took them: they passed
+      // as main took them (they passed), else as typed (`container prune` has its own line)
+      const typed = process.argv.slice(2);
+      process.stdout.write(verbHelp(unmanaged(typed), err) ?? verbHelp(typed, err) ?? formatOptions(err.specs));
       exit(0);
       return;
     }

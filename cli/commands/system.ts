@@ -11,6 +11,7 @@ export async function systemCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === '--help' || sub === '-h') throw new HelpRequested([]);
   if (sub === 'df') return (await import('./system-df.js')).systemDfCommand(rest);
+  if (sub === 'prune') return (await import('./prune.js')).pruneCommand('system', rest);
   if (sub === 'setup-cgroups') return (await import('./system-setup-cgroups.js')).setupCgroupsCommand(rest);
   if (parseArgs(rest, [], { stopAtFirstPositional: false }).positionals.length) throw new NestboxError('INVALID_ARGUMENT', `"nestbox system ${sub}" accepts no arguments`);
   if (sub === 'info') {
@@ -37,7 +38,7 @@ export async function systemCommand(argv: string[]): Promise<number> {
     if (pid) await waitForExit(pid);
     return 0;
   }
-  throw new NestboxError('INVALID_ARGUMENT', `unknown command: "nestbox system ${sub ?? ''}" (use info, df, stop or setup-cgroups)`);
+  throw new NestboxError('INVALID_ARGUMENT', `unknown command: "nestbox system ${sub ?? ''}" (use info, df, prune, stop or setup-cgroups)`);
 }
 
 function supervisorPid(): number | undefined {
