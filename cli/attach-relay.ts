@@ -3,7 +3,8 @@
  * native/src/shim/attach.h) and relays stdio itself, so no byte goes through the services. With
  * a local terminal and -it, that terminal is raw (the container's pty does the line editing and
  * turns Ctrl-C into SIGINT for its foreground process) and restored on every way out; its size
- * is sent at once and on each SIGWINCH.
+ * is sent at once and on each SIGWINCH. There docker's detach keys, Ctrl-P Ctrl-Q, leave the
+ * container running and end the relay.
  */
 import { closeSync, openSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -18,7 +19,19 @@ export interface RelayOptions {
   stdin: boolean;
   /** -t: the container has a terminal (its size follows ours; with -i our terminal is raw) */
   tty: boolean;
+  /** our stdin's end closes the container's (default); `attach` leaves it open, as docker's */
+  closeStdin?: boolean;
 }
+
+/** how a relay ended: the shim's exit frame (none: the socket closed without one), or detached */
+export interface RelayEnd {
+  exit?: ShimExit;
+  detached?: true;
+}
+
+/** docker's default detach keys: Ctrl-P then Ctrl-Q */
+const CTRL_P = 0x10;
+const CTRL_Q = 0x11;
 
 /** docker's rule for run and exec: -it wants a terminal to read from; -t alone (output only) runs anywhere. */
 export function requireTerminalInput(request: { interactive?: unknown; tty?: unknown; detach?: unknown }): void {
@@ -29,9 +42,8 @@ export function requireTerminalInput(request: { interactive?: unknown; tty?: unk
 
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
-/** Resolves with the shim's exit frame, or undefined when the socket closed without one. */
-export function relay(o: RelayOptions): Promise<ShimExit | undefined> {
-  return openSocket(o.socket).then((sock) => new Promise<ShimExit | undefined>((resolve) => {
+export function relay(o: RelayOptions): Promise<RelayEnd> {
+  return openSocket(o.socket).then((sock) => new Promise<RelayEnd>((resolve) => {
     // raw only when we read the terminal for the container (-it), as docker: with -t alone a local
     // Ctrl-C is still the CLI's own SIGINT
     const raw = o.tty && o.stdin && process.stdin.isTTY;
@@ -54,8 +66,19 @@ export function relay(o: RelayOptions): Promise<ShimExit | undefined> {
       sendSize();
       process.on('SIGWINCH', sendSize);
     }
-    const onInput = (d: Buffer) => sock.write(frame(FRAME.stdin, d));
-    const onInputEnd = () => sock.write(frame(FRAME.stdinEnd));
+    let detached = false;
+    const detachKeys = raw ? new DetachKeys() : undefined;
+    const onInput = (d: Buffer) => {
+      const { input, detach } = detachKeys ? detachKeys.scan(d) : { input: d, detach: false };
+      if (input.length) sock.write(frame(FRAME.stdin, input));
+      if (detach) {
+        detached = true;
+        sock.end(); // the container goes on; its stdin stays open
+      }
+    };
+    const onInputEnd = () => {
+      if (o.closeStdin !== false) sock.write(frame(FRAME.stdinEnd));
+    };
     if (o.stdin) {
       process.stdin.on('data', onInput);
       process.stdin.once('end', onInputEnd);
@@ -90,9 +113,28 @@ export function relay(o: RelayOptions): Promise<ShimExit | undefined> {
         process.stdin.off('end', onInputEnd);
         process.stdin.pause();
       }
-      resolve(exit);
+      resolve(detached ? { detached: true } : { ...(exit ? { exit } : {}) });
     });
   }));
+}
+
+/** Finds Ctrl-P Ctrl-Q in what the terminal sends; a Ctrl-P at a chunk's end waits for the next one. */
+export class DetachKeys {
+  private held = false;
+
+  scan(chunk: Buffer): { input: Buffer; detach: boolean } {
+    const data = this.held ? Buffer.concat([Buffer.from([CTRL_P]), chunk]) : chunk;
+    this.held = false;
+    for (let i = 0; i < data.length; i++) {
+      if (data[i] !== CTRL_P) continue;
+      if (i === data.length - 1) {
+        this.held = true;
+        return { input: data.subarray(0, i), detach: false };
+      }
+      if (data[i + 1] === CTRL_Q) return { input: data.subarray(0, i), detach: true };
+    }
+    return { input: data, detach: false };
+  }
 }
 
 /** Paths over the 107 bytes of sockaddr_un go through /proc/self/fd/N of the directory. */

@@ -15,6 +15,7 @@ Commands:
                                            (limits: -m, --memory-swap, --cpus, --cpu-shares, --cpuset-cpus, --pids-limit)
   create [OPTIONS] IMAGE [COMMAND] [ARG...] Create a container without starting it (run's options but -d)
   start [-a] [-i] CONTAINER...             Start created or stopped containers (-a: attached, the container's exit code)
+  attach [--no-stdin] CONTAINER            Attach to a running container's stdio (Ctrl-P Ctrl-Q detaches)
   restart [-t SECONDS] CONTAINER...        Stop, then start containers
   exec [OPTIONS] CONTAINER COMMAND [ARG...]  Run a command in a running container (-i, -t, -d, -e, --env-file, -w, -u)
   ps [-a] [-q] [-n N] [-l] [--no-trunc] [-f KEY=VALUE] [--format json|TEMPLATE]  List containers (STATUS: Up 3 seconds, Exited (0) 5 seconds ago;
@@ -32,6 +33,7 @@ Commands:
   rm [-f] [-v] CONTAINER...                Remove containers (-v: and their named volumes)
   export [-o FILE] CONTAINER               Write a container's file system as a tar (stdout without -o)
   images [-q] [--no-trunc] [--format json|TEMPLATE]  List images
+  history [-q] [--no-trunc] [--format json|TEMPLATE] IMAGE  Show an image's steps, newest first
   rmi [-f] IMAGE...                        Remove images (by reference, id or id prefix)
   volume create|ls|inspect|rm              Manage named volumes (run -v NAME:/path)
   import FILE [REFERENCE]                  Make an image of a rootfs tar (plain or gzip)
@@ -43,7 +45,7 @@ Commands:
   system df [-v]                           Show disk usage
   container ls|run|rm|... / image ls|rm|pull|...  docker's management commands: ps, run, rm... / images, rmi, pull...
   container prune [-f] / image prune [-a] [-f]  Remove stopped containers / images no container uses (dangling; -a: all)
-  system prune [-a] [-f]                   Both prunes
+  system prune [-a] [-f]                   Remove stopped containers and dangling images (-a: all unused images)
   system setup-cgroups --user NAME [--undo]  As root: delegate cgroups to NAME (limits when rootless)
 `;
 
@@ -51,10 +53,10 @@ Commands:
 const MANAGEMENT: Record<string, Record<string, string[]>> = {
   container: {
     ls: ['ps'], list: ['ps'], ps: ['ps'], inspect: ['inspect', '--type', 'container'], prune: ['container-prune'],
-    ...Object.fromEntries(['run', 'create', 'start', 'restart', 'exec', 'stats', 'logs', 'kill', 'wait', 'rename', 'port', 'top', 'stop', 'rm', 'export', 'commit'].map((v) => [v, [v]])),
+    ...Object.fromEntries(['run', 'create', 'start', 'attach', 'restart', 'exec', 'stats', 'logs', 'kill', 'wait', 'rename', 'port', 'top', 'stop', 'rm', 'export', 'commit'].map((v) => [v, [v]])),
   },
   image: {
-    ls: ['images'], list: ['images'], rm: ['rmi'], inspect: ['inspect', '--type', 'image'], prune: ['image-prune'],
+    ls: ['images'], list: ['images'], rm: ['rmi'], history: ['history'], inspect: ['inspect', '--type', 'image'], prune: ['image-prune'],
     ...Object.fromEntries(['pull', 'load', 'save', 'import'].map((v) => [v, [v]])),
   },
 };
@@ -77,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/exec.js')).execCommand(rest);
     case 'create': return (await import('./commands/create.js')).createCommand(rest);
     case 'start': return (await import('./commands/start.js')).startCommand(rest);
+    case 'attach': return (await import('./commands/attach.js')).attachCommand(rest);
     case 'restart': return (await import('./commands/restart.js')).restartCommand(rest);
     case 'ps': return (await import('./commands/ps.js')).psCommand(rest);
     case 'stats': return (await import('./commands/stats.js')).statsCommand(rest);
@@ -96,6 +99,7 @@ async function main(argv: string[]): Promise<number> {
     case 'rm': return (await import('./commands/rm.js')).rmCommand(rest);
     case 'images': return (await import('./commands/images.js')).imagesCommand(rest);
     case 'rmi': return (await import('./commands/rmi.js')).rmiCommand(rest);
+    case 'history': return (await import('./commands/history.js')).historyCommand(rest);
     case 'volume': return (await import('./commands/volume.js')).volumeCommand(rest);
     case 'import': return (await import('./commands/import.js')).importCommand(rest);
     case 'pull': return (await import('./commands/pull.js')).pullCommand(rest);

@@ -34,7 +34,8 @@ export async function execCommand(argv: string[]): Promise<number> {
 
 /** -i / -t: stdio straight through the exec's shim, whose exit frame carries the exit code. */
 async function attached(socket: string, request: Record<string, unknown>): Promise<number> {
-  const exit = await relay({ socket, stdin: request.interactive === true, tty: request.tty === true });
+  const { exit, detached } = await relay({ socket, stdin: request.interactive === true, tty: request.tty === true });
+  if (detached) return 0; // Ctrl-P Ctrl-Q: the process runs on
   if (!exit) throw new NestboxError('INTERNAL', "the exec's shim ended without an exit status");
   if (exit.error) process.stderr.write(`nestbox: ${exit.error}\n`);
   return exit.exitCode;

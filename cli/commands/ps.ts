@@ -11,6 +11,7 @@ import { goTimeString, humanDuration, psStatus } from '../docker-time.js';
 import { parseFormat, render } from '../go-template.js';
 import { clientFor, ensureServices } from '../services.js';
 import { dockerState, filtersListAll, matchesPsFilters, parsePsFilters } from '../ps-filter.js';
+import { ellipsis } from './table.js';
 
 const DEFAULT_TABLE = '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
 
@@ -19,9 +20,6 @@ const HEADERS: Record<string, string> = {
   State: 'STATE', Status: 'STATUS', Size: 'SIZE', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Networks: 'NETWORKS',
   LocalVolumes: 'LOCAL VOLUMES',
 };
-
-/** docker's Ellipsis: at most N characters, the last one "…" when cut */
-const ellipsis = (s: string, n: number) => ([...s].length > n ? `${[...s].slice(0, n - 1).join('')}…` : s);
 
 /** The fields docker's ps context has, keys sorted as its json shows them. */
 export function psFields(c: ContainerSummary, trunc: boolean, now = Date.now()): Record<string, string> {

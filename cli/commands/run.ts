@@ -5,7 +5,8 @@ import { NestboxError } from '../../lib/errors.js';
 import { parseArgs, parseNumber, parseSize, type OptionSpec } from '../args.js';
 import { clientFor, ensureServices } from '../services.js';
 import { followProcessStream } from '../process-stream.js';
-import { consoleSize, relay, requireTerminalInput } from '../attach-relay.js';
+import { consoleSize, requireTerminalInput } from '../attach-relay.js';
+import { followAttached } from '../attached-exit.js';
 import { PROCESS_SPECS, processOptions } from '../process-options.js';
 import { checkDistinctDestinations, parseVolumeFlag } from '../../lib/volume-spec.js';
 import { realpathSync, statSync } from 'node:fs';
@@ -98,27 +99,12 @@ export async function runCommand(argv: string[]): Promise<number> {
         process.stdout.write(`${chunk.containerId}\n`);
         return 0;
       }
-      return chunk.attach ? attached(chunk.containerId, chunk.attach, request) : undefined;
+      // -i / -t: stdio straight through the shim's socket; then the run's cleanup (--rm) is awaited
+      return chunk.attach ? followAttached(chunk.containerId, { socket: chunk.attach, stdin: request.interactive === true, tty: request.tty === true }) : undefined;
     });
   } finally {
     client.close();
   }
-}
-
-/** -i / -t: stdio straight through the shim's socket; then the run's cleanup (--rm) is awaited. */
-async function attached(containerId: string, socket: string, request: Record<string, unknown>): Promise<number> {
-  const exit = await relay({ socket, stdin: request.interactive === true, tty: request.tty === true });
-  const client = clientFor('lifecycle', 60_000);
-  let recorded: { exitCode?: number };
-  try {
-    recorded = await client.request<{ exitCode?: number }>(LIFECYCLE.wait, { containerId });
-  } finally {
-    client.close();
-  }
-  if (exit?.error) process.stderr.write(`nestbox: ${exit.error}\n`);
-  if (exit) return exit.exitCode;
-  if (recorded.exitCode !== undefined) return recorded.exitCode;
-  throw new NestboxError('INTERNAL', "the container's shim ended without an exit status");
 }
 
 /** A bind source as the services will see it: it must exist (docker would make it; nothing is made here). */

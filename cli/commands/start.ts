@@ -7,7 +7,8 @@ import { LIFECYCLE } from '../../lib/contracts/patterns.js';
 import type { StartReply } from '../../lib/contracts/types.js';
 import { NestboxError } from '../../lib/errors.js';
 import { parseArgs } from '../args.js';
-import { consoleSize, relay } from '../attach-relay.js';
+import { consoleSize } from '../attach-relay.js';
+import { followAttached } from '../attached-exit.js';
 import { clientFor, ensureServices } from '../services.js';
 import { forEachContainer } from './each-container.js';
 
@@ -46,16 +47,5 @@ async function startAttached(ref: string, interactive: boolean): Promise<number>
   }
   if (!reply.attach) throw new NestboxError('INTERNAL', `the start of ${reply.name} gave no socket to attach to`);
   // -i feeds stdin only to a container created with -i (docker ignores it otherwise)
-  const exit = await relay({ socket: reply.attach, stdin: interactive && reply.stdin === true, tty: reply.tty === true });
-  const waiter = clientFor('lifecycle', 60_000);
-  let recorded: { exitCode?: number };
-  try {
-    recorded = await waiter.request<{ exitCode?: number }>(LIFECYCLE.wait, { containerId: reply.id });
-  } finally {
-    waiter.close();
-  }
-  if (exit?.error) process.stderr.write(`nestbox: ${exit.error}\n`);
-  if (exit) return exit.exitCode;
-  if (recorded.exitCode !== undefined) return recorded.exitCode;
-  throw new NestboxError('INTERNAL', "the container's shim ended without an exit status");
+  return followAttached(reply.id, { socket: reply.attach, stdin: interactive && reply.stdin === true, tty: reply.tty === true });
 }

@@ -5,7 +5,7 @@ import { NestboxError } from '../../lib/errors.js';
 import { parseArgs } from '../args.js';
 import { clientFor, ensureServices } from '../services.js';
 import { splitRef } from './images.js';
-import { ago, table } from './table.js';
+import { ago, ellipsis, table } from './table.js';
 import { humanSize } from './units.js';
 
 /** docker's df sizes: 4 significant digits */
@@ -23,10 +23,7 @@ export function dfOutput(u: DiskUsage, verbose: boolean, now = Date.now()): stri
   const images = u.images.rows.flatMap((i) => (i.refs.length ? i.refs : [undefined]).map((ref) => [
     ...splitRef(ref), i.id.slice(7, 19), i.created ? ago(i.created, now) : 'N/A', size(i.size), size(i.shared), size(i.unique), String(i.containers),
   ]));
-  const command = (args: string[]) => {
-    const text = args.join(' ');
-    return JSON.stringify(text.length > 20 ? `${text.slice(0, 19)}…` : text);
-  };
+  const command = (args: string[]) => JSON.stringify(ellipsis(args.join(' '), 20));
   const status = (state: string, exitCode?: number) => (state === 'running' ? 'Up' : state === 'exited' ? `Exited (${exitCode ?? 0})` : state.charAt(0).toUpperCase() + state.slice(1));
   const containers = u.containers.rows.map((c) => [
     c.id.slice(0, 12), c.image, command(c.command), String(c.volumes), size(c.size), ago(c.createdAt, now), status(c.state, c.exitCode), c.name,

@@ -92,6 +92,11 @@ export class RenameRequestDto {
   @Matches(CONTAINER_NAME, { message: 'Invalid container name, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed' }) name: string;
 }
 
+/** `attach CONTAINER`: by name or id (prefix) */
+export class AttachRequestDto {
+  @IsString() @MaxLength(128) container: string;
+}
+
 /** `top CONTAINER [ps OPTIONS]`: the options as words, each an argument of the host's ps */
 export class TopRequestDto {
   @IsString() @MaxLength(128) container: string;

@@ -30,6 +30,8 @@ export const STORAGE = {
   loadImages: 'storage.image.load',
   /** `nestbox save`: images as a docker archive; streams `started`, then `done` */
   saveImages: 'storage.image.save',
+  /** `history IMAGE`: its steps, newest first */
+  imageHistory: 'storage.image.history',
   /** `inspect IMAGE`: by reference, id or unique id prefix, in docker's shape */
   inspectImage: 'storage.image.inspect',
   /** rmi: an image by reference, id or unique id prefix -> its id and tags */
@@ -84,6 +86,8 @@ export const LIFECYCLE = {
   stop: 'lifecycle.stop',
   /** `nestbox kill [-s SIG]`: a signal to a running container's pid 1 */
   kill: 'lifecycle.kill',
+  /** `nestbox attach CONTAINER`: a running container's shim socket (StartReply) */
+  attach: 'lifecycle.attach',
   /** `nestbox top CONTAINER [ps OPTIONS]`: the host's ps, its lines of the container's processes */
   top: 'lifecycle.top',
   /** `nestbox rename OLD NEW` */

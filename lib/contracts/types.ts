@@ -165,6 +165,9 @@ export interface ContainerSummary {
 }
 
 /** `logs`: entries of the container's json-file log, oldest first */
+/** `history`: one step of an image, newest first (docker's image history rows) */
+export interface HistoryRow { id: string; created?: string; createdBy: string; size: number; comment: string }
+
 /** `top`: as docker's ContainerTopOKBody, ps's titles and the container's rows */
 export interface TopReply { Titles: string[]; Processes: string[][] }
 

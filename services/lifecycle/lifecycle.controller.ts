@@ -15,7 +15,7 @@ import { RemoveFlow } from './remove-flow.js';
 import { RunFlow } from './run-flow.js';
 import { StopFlow } from './stop-flow.js';
 import { StatsFlow, type ContainerStatsSample } from './stats-flow.js';
-import { CreateRequestDto, RestartRequestDto, StartRequestDto } from '../../lib/contracts/lifecycle.dto.js';
+import { AttachRequestDto, CreateRequestDto, RestartRequestDto, StartRequestDto } from '../../lib/contracts/lifecycle.dto.js';
 import type { CreateChunk, StartReply } from '../../lib/contracts/types.js';
 import { CreateFlow } from './create-flow.js';
 import { RestartFlow } from './restart-flow.js';
@@ -51,6 +51,12 @@ export class LifecycleController {
   @MessagePattern(LIFECYCLE.start)
   start(@Payload() req: StartRequestDto): Promise<StartReply> {
     return this.startFlow.start(req.container, { attach: req.attach === true, ...(req.consoleSize ? { consoleSize: req.consoleSize } : {}) });
+  }
+
+  /** a running container's shim socket, for the caller to relay through */
+  @MessagePattern(LIFECYCLE.attach)
+  attach(@Payload() req: AttachRequestDto): StartReply {
+    return this.startFlow.attachTo(req.container);
   }
 
   @MessagePattern(LIFECYCLE.restart)

@@ -57,13 +57,18 @@ export class StartFlow {
     }
   }
 
+  /** `attach`: a running container's shim socket to relay through (docker: not a stopped one) */
+  attachTo(ref: string): StartReply {
+    const record = this.store.find(ref);
+    if (record.state !== 'running') throw new NestboxError('FAILED_PRECONDITION', 'You cannot attach to a stopped container, start it first');
+    return this.attachReply(record, join(this.layout.container(record.id), 'attach.sock'));
+  }
+
   /** start with the container's lock held (start, restart) */
   async startHeld(id: string, opts: StartOptions = {}): Promise<StartReply> {
     const { record, moved } = this.store.transition(id, 'start');
     const reply: StartReply = { id, name: record.name };
-    const attached = (socket: string): StartReply => ({
-      ...reply, attach: socket, ...(record.config?.tty ? { tty: true } : {}), ...(record.config?.stdin ? { stdin: true } : {}),
-    });
+    const attached = (socket: string): StartReply => this.attachReply(record, socket);
     if (!moved) return opts.attach ? attached(join(this.layout.container(id), 'attach.sock')) : reply;
     for await (const chunk of this.launch(id, opts.attach ? 'attach' : 'detach', opts.consoleSize)) {
       if ('started' in chunk) return chunk.attach ? attached(chunk.attach) : reply;
@@ -169,6 +174,10 @@ export class StartFlow {
     await this.monitor.finalize(id, exit);
     // last, so a caller that sees the exit also sees the container gone (--rm) or recorded
     yield { exit };
+  }
+
+  private attachReply(record: { id: string; name: string; config?: { tty?: boolean; stdin?: boolean } }, socket: string): StartReply {
+    return { id: record.id, name: record.name, attach: socket, ...(record.config?.tty ? { tty: true } : {}), ...(record.config?.stdin ? { stdin: true } : {}) };
   }
 
   /**

@@ -7,7 +7,7 @@ import { saveImages } from './image-save.js';
 import type { VolumeInfo } from './volume-store.js';
 import { from, type Observable } from 'rxjs';
 import { exportTarget } from './rootfs-export.js';
-import type { CommitChunk, ImageInfo, ImageRemoval, ImageSummary, PullChunk, RootfsInfo, StorageUsage } from '../../lib/contracts/types.js';
+import type { CommitChunk, HistoryRow, ImageInfo, ImageRemoval, ImageSummary, PullChunk, RootfsInfo, StorageUsage } from '../../lib/contracts/types.js';
 import { DiskUsageDto, LookupImageDto, RemoveImageDto } from '../../lib/contracts/storage.dto.js';
 import { DEFAULT_MAX_LAYER_BYTES } from './layer-copy.js';
 import { Storage, type ImportResult } from './storage.js';
@@ -29,6 +29,11 @@ export class StorageController {
   @MessagePattern(STORAGE.lookupImage)
   lookupImage(@Payload() req: LookupImageDto): { id: string; refs: string[]; ref?: string } {
     return this.storage.images.lookup(req.image);
+  }
+
+  @MessagePattern(STORAGE.imageHistory)
+  imageHistory(@Payload() req: LookupImageDto): HistoryRow[] {
+    return this.storage.imageHistory(req.image);
   }
 
   @MessagePattern(STORAGE.inspectImage)

@@ -6,8 +6,9 @@ import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { NestboxError } from '../../lib/errors.js';
+import { imageHistory } from './image-history.js';
 import { imageInspectView } from './image-inspect-view.js';
-import type { ImageInfo, ImageRemoval, ImageSummary, RootfsInfo, StorageUsage } from '../../lib/contracts/types.js';
+import type { HistoryRow, ImageInfo, ImageRemoval, ImageSummary, RootfsInfo, StorageUsage } from '../../lib/contracts/types.js';
 import { DataLayout } from '../../lib/data-layout.js';
 import { ImageStore, normalizeRef, type OciImageConfig, type StoredImage } from './image-store.js';
 import { LayerStore, type LayerExtractor, type Owner } from './layer-store.js';
@@ -89,6 +90,14 @@ export class Storage {
     const config = this.images.configOf(id);
     if (!config) throw new NestboxError('NOT_FOUND', `No such image: ${text}`);
     return imageInspectView(id, refs, config, this.imageSize(config.rootfs.diff_ids));
+  }
+
+  /** `history IMAGE`: its steps, newest first, each with its layer's size (image-history.ts) */
+  imageHistory(text: string): HistoryRow[] {
+    const { id } = this.images.lookup(text);
+    const config = this.images.configOf(id);
+    if (!config) throw new NestboxError('NOT_FOUND', `No such image: ${text}`);
+    return imageHistory(id, config, (d) => fileSize(this.layout.blob(d)));
   }
 
   private imageSize(diffIds: string[]): number {

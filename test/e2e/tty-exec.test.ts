@@ -202,3 +202,33 @@ each('exec -it / -i / -d: a terminal of the container\'s devpts, piped stdin, a 
   t.is(stop.code, 0, stop.stderr);
   t.deepEqual(containerDirs(nb), []);
 });
+
+each('attach: to a running -it container through a terminal, Ctrl-P Ctrl-Q detaches (it runs on), again, exit code; -d output; stopped refused', async (t, nb) => {
+  const run = await nb.cli(['run', '-dit', '--name', 'att', 'busybox', 'sh']);
+  t.is(run.code, 0, run.stderr);
+  const first = new TerminalSession(cliLine(nb, ['attach', 'att']));
+  await new Promise((r) => setTimeout(r, scaled(300)));
+  first.type('echo o""ne\r');
+  await first.expect(/\none\r/);
+  first.type('\x10\x11'); // docker's detach keys
+  t.is(await first.done, 0);
+  t.is((await nb.cli(['inspect', '-f', '{{.State.Status}}', 'att'])).stdout, 'running\n', 'detached, not stopped');
+  // again: the same shell, and its exit is the CLI's
+  const second = new TerminalSession(cliLine(nb, ['container', 'attach', 'att']));
+  await new Promise((r) => setTimeout(r, scaled(300)));
+  second.type('echo t""wo\r');
+  await second.expect(/\ntwo\r/);
+  second.type('exit 6\r');
+  t.is(await second.done, 6);
+  t.is((await nb.cli(['wait', 'att'])).stdout, '6\n');
+  // no terminal: the output from now on, the container's exit code
+  const late = await nb.cli(['run', '-d', '--name', 'late', 'busybox', 'sh', '-c', 'sleep 1; echo late; exit 5']);
+  t.is(late.code, 0, late.stderr);
+  const plain = await nb.cli(['attach', 'late']);
+  t.is(plain.stdout, 'late\n');
+  t.is(plain.code, 5, plain.stderr);
+  const stopped = await nb.cli(['attach', 'att']);
+  t.is(stopped.code, 1);
+  t.is(stopped.stderr, 'nestbox: You cannot attach to a stopped container, start it first\n');
+  t.is((await nb.cli(['rm', 'att', 'late'])).code, 0);
+});

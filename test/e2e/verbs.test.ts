@@ -311,3 +311,22 @@ each("top: the container's processes (its exec'd ones too) and no other, as the 
   oneLine(t, await nb.cli(['top', 'busy']), 1, new RegExp(`container ${id} is not running`));
   t.is((await nb.cli(['rm', 'busy'])).code, 0);
 });
+
+each("history: an image's steps newest first, a commit's on top with its layer's size; unknown image is one line", async (t, nb) => {
+  const run = await nb.cli(['run', '--name', 'hist', 'busybox', 'sh', '-c', 'dd if=/dev/zero of=/f bs=1k count=100 2>/dev/null']);
+  t.is(run.code, 0, run.stderr);
+  const commit = await nb.cli(['commit', '-m', 'a hundred k', 'hist', 'hist:1']);
+  t.is(commit.code, 0, commit.stderr);
+  const id = commit.stdout.trim();
+  const h = await nb.cli(['history', 'hist:1']);
+  t.is(h.code, 0, h.stderr);
+  const [header, top, ...older] = h.stdout.trimEnd().split('\n');
+  t.regex(header, /^IMAGE +CREATED +CREATED BY +SIZE +COMMENT$/);
+  t.regex(top, new RegExp(`^${id.slice(7, 19)} +(Less than a second|\\d+ seconds?) ago +sh -c dd if=/dev/zero of=/f bs=1k count=100 … +10\\dkB +a hundred k$`));
+  t.true(older.length >= 1 && older.every((l) => l.startsWith('<missing> ')), h.stdout);
+  t.is((await nb.cli(['history', '-q', 'hist:1'])).stdout.split('\n')[0], id.slice(7, 19));
+  t.is((await nb.cli(['image', 'history', '--no-trunc', '--format', '{{.ID}}', 'hist:1'])).stdout.split('\n')[0], id);
+  oneLine(t, await nb.cli(['history', 'nosuch:1']), 1, /No such image: nosuch:1/);
+  t.is((await nb.cli(['rm', 'hist'])).code, 0);
+  t.is((await nb.cli(['rmi', 'hist:1'])).code, 0);
+});

@@ -50,7 +50,7 @@ test('nestbox run --help: its usage and flags on stdout, exit 0, no service star
 test('help of verbs with subcommands, of one subcommand, and -h', (t) => {
   const system = cli(['system', '--help']);
   t.is(system.code, 0, system.stderr);
-  t.is(system.stdout.match(/^Usage: {2}nestbox system /gm)?.length, 3, system.stdout);
+  t.is(system.stdout.match(/^Usage: {2}nestbox system /gm)?.length, 4, system.stdout);
   const df = cli(['system', 'df', '-h']);
   t.is(df.code, 0, df.stderr);
   t.true(df.stdout.startsWith('Usage:  nestbox system df [-v]\n\nShow disk usage\n\nOptions:\n  -v, --verbose\n'), df.stdout);
@@ -75,9 +75,9 @@ test("docker's management commands: container ls is ps, image rm is rmi (their h
   t.true(cli(['image', 'rm', '-h']).stdout.startsWith('Usage:  nestbox rmi '));
   const unknown = cli(['image', 'frob']);
   t.is(unknown.code, 125);
-  t.is(unknown.stderr, 'nestbox: unknown command "nestbox image frob" (ls, list, rm, inspect, pull, load, save, import)\n');
+  t.is(unknown.stderr, 'nestbox: unknown command "nestbox image frob" (ls, list, rm, history, inspect, prune, pull, load, save, import)\n');
   const bare = cli(['container']);
   t.is(bare.code, 125);
-  t.regex(bare.stderr, /^nestbox: "nestbox container" requires a subcommand \(ls, list, ps, run, /);
+  t.regex(bare.stderr, /^nestbox: "nestbox container" requires a subcommand \(ls, list, ps, inspect, prune, run, /);
   t.true(unknown.untouched && bare.untouched);
 });

@@ -62,11 +62,11 @@ test('images: docker\'s columns; -q and --no-trunc', (t) => {
   const list = [{ id, ref: 'busybox:latest', created: '2026-01-01T23:59:00Z', size: 4_264_000 }, { id, size: 0 }];
   t.is(imagesOutput(list, { quiet: false, noTrunc: false }, now),
     // docker's tabwriter: columns at least 10 wide ("TAG       ")
-    'REPOSITORY   TAG       IMAGE ID       CREATED        SIZE\n' +
-    'busybox      latest    abababababab   1 minute ago   4.26MB\n' +
-    '<none>       <none>    abababababab   N/A            0B\n');
+    'REPOSITORY   TAG       IMAGE ID       CREATED              SIZE\n' +
+    'busybox      latest    abababababab   About a minute ago   4.26MB\n' +
+    '<none>       <none>    abababababab   N/A                  0B\n');
   t.is(imagesOutput(list.slice(0, 1), { quiet: false, noTrunc: false, format: 'json' }, now),
-    '{"Containers":"N/A","CreatedAt":"2026-01-01 23:59:00 +0000 UTC","CreatedSince":"1 minute ago","Digest":"<none>","ID":"abababababab",' +
+    '{"Containers":"N/A","CreatedAt":"2026-01-01 23:59:00 +0000 UTC","CreatedSince":"About a minute ago","Digest":"<none>","ID":"abababababab",' +
     '"Repository":"busybox","SharedSize":"N/A","Size":"4.26MB","Tag":"latest","UniqueSize":"N/A","VirtualSize":"4.26MB"}\n');
   t.is(imagesOutput(list, { quiet: false, noTrunc: false, format: '{{.Repository}}:{{.Tag}}' }, now), 'busybox:latest\n<none>:<none>\n');
   t.throws(() => imagesOutput([], { quiet: false, noTrunc: false, format: '{{.Nope' }));
