@@ -30,7 +30,7 @@ export interface ProcessOptions {
 export function processOptions(options: Map<string, string[]>): ProcessOptions {
   const one = (n: string) => options.get(n)?.at(-1);
   // docker's order: the files first, then -e, a later entry overriding an earlier one
-  const fromFiles = (options.get('env-file') ?? []).flatMap((path) => parseEnvFile(readEnvFile(path), path));
+  const fromFiles = (options.get('env-file') ?? []).flatMap((path) => parseEnvFile(readOptionFile(path, '--env-file'), path));
   const env = [...fromFiles, ...(options.get('env') ?? [])].map((e) => {
     if (e.includes('=')) return e;
     const v = process.env[e]; // docker: -e NAME passes the caller's value, or nothing
@@ -49,13 +49,29 @@ export function processOptions(options: Map<string, string[]>): ProcessOptions {
   return o;
 }
 
-function readEnvFile(path: string): string {
+/** A file FLAG names (--env-file, --label-file), or one line saying why it cannot be read. */
+export function readOptionFile(path: string, flag: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new NestboxError('INVALID_ARGUMENT', `--env-file ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`);
+    throw new NestboxError('INVALID_ARGUMENT', `${flag} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`);
   }
+}
+
+/**
+ * `-l/--label KEY[=VALUE]` and `--label-file FILE` (a KEY[=VALUE] a line; blank lines and # lines
+ * skipped), docker's order: the files first, then -l, a later KEY overriding an earlier one.
+ */
+export function labelOptions(options: Map<string, string[]>): string[] {
+  const fromFiles = (options.get('label-file') ?? []).flatMap((path) => readOptionFile(path, '--label-file').replace(/^\uFEFF/, '').split(/\r?\n/)
+    .map((l) => l.replace(/^\s+/, '')).filter((l) => l !== '' && !l.startsWith('#')));
+  const labels = [...fromFiles, ...(options.get('label') ?? [])];
+  for (const l of labels) {
+    if (l === '' || l.startsWith('=')) throw new NestboxError('INVALID_ARGUMENT', `invalid label '${l}': no key before '='`);
+    if (l.includes('\0')) throw new NestboxError('INVALID_ARGUMENT', 'a label contains a NUL byte');
+  }
+  return labels;
 }
 
 /**

@@ -10,7 +10,8 @@ import { parseArgs } from '../args.js';
 import { goTimeString, humanDuration, psStatus } from '../docker-time.js';
 import { parseFormat, render } from '../go-template.js';
 import { clientFor, ensureServices } from '../services.js';
-import { dockerState, filtersListAll, matchesPsFilters, parsePsFilters } from '../ps-filter.js';
+import { dockerState, filtersListAll, parsePsFilters, psFilterTest } from '../ps-filter.js';
+import { serviceRefusal } from './service-refusal.js';
 import { ellipsis } from './table.js';
 
 const DEFAULT_TABLE = '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
@@ -29,11 +30,11 @@ export function psFields(c: ContainerSummary, trunc: boolean, now = Date.now()):
     CreatedAt: goTimeString(c.createdAt),
     ID: trunc ? c.id.slice(0, 12) : c.id,
     Image: c.image,
-    Labels: '',
+    Labels: Object.entries(c.labels ?? {}).map(([k, v]) => `${k}=${v}`).sort().join(','),
     LocalVolumes: String(c.localVolumes ?? 0),
     Mounts: (c.mounts ?? []).map((m) => (trunc ? ellipsis(m, 15) : m)).join(','),
     Names: c.name,
-    Networks: 'none',
+    Networks: c.network ?? 'none',
     Ports: '',
     RunningFor: `${humanDuration(Math.max(0, now - Date.parse(c.createdAt)))} ago`,
     Size: '0B',
@@ -68,11 +69,19 @@ export async function psCommand(argv: string[]): Promise<number> {
   const client = clientFor('lifecycle');
   let list: ContainerSummary[];
   try {
-    list = await client.request<ContainerSummary[]>(LIFECYCLE.list, { all: on('all') || last >= 0 || filtersListAll(filters) });
+    // all of them: before= and since= may name a stopped one
+    list = await client.request<ContainerSummary[]>(LIFECYCLE.list, { all: true });
   } finally {
     client.close();
   }
-  list = list.filter((c) => matchesPsFilters(filters, c));
+  const listAll = on('all') || last >= 0 || filtersListAll(filters);
+  let matches: (c: ContainerSummary) => boolean;
+  try {
+    matches = psFilterTest(filters, list);
+  } catch (err) {
+    return serviceRefusal(err); // docker's daemon says it: exit 1
+  }
+  list = list.filter((c) => (listAll || dockerState(c) === 'running') && matches(c));
   if (last >= 0) list = list.slice(0, last);
   const now = Date.now();
   process.stdout.write(render(format, list.map((c) => psFields(c, !on('no-trunc'), now)), HEADERS));

@@ -7,7 +7,7 @@ import { clientFor, ensureServices } from '../services.js';
 import { followProcessStream } from '../process-stream.js';
 import { consoleSize, requireTerminalInput } from '../attach-relay.js';
 import { followAttached } from '../attached-exit.js';
-import { PROCESS_SPECS, processOptions } from '../process-options.js';
+import { labelOptions, PROCESS_SPECS, processOptions } from '../process-options.js';
 import { checkDistinctDestinations, parseVolumeFlag } from '../../lib/volume-spec.js';
 import { realpathSync, statSync } from 'node:fs';
 import { pullSettings, showingPulls } from './pull.js';
@@ -31,6 +31,8 @@ const SPECS: OptionSpec[] = [
   /** docker's --pull missing|always|never: whether an image is pulled before the run */
   { name: 'pull', takesValue: true },
   { name: 'volume', short: 'v', takesValue: true, repeatable: true },
+  { name: 'label', short: 'l', takesValue: true, repeatable: true },
+  { name: 'label-file', takesValue: true, repeatable: true },
   // accepted by docker; refused here until the issue that brings it, never ignored
   { name: 'publish', short: 'p', takesValue: true, repeatable: true },
 ];
@@ -66,11 +68,13 @@ export function buildRunRequest(argv: string[], verb: 'run' | 'create' = 'run'):
   const volumes = (options.get('volume') ?? []).map(parseVolumeFlag);
   checkDistinctDestinations(volumes);
   for (const v of volumes) if (v.kind === 'bind') v.source = hostPath(v.source);
+  const labels = labelOptions(options);
   return {
     image,
     command,
     ...processOptions(options),
     ...(volumes.length ? { volumes } : {}),
+    ...(labels.length ? { labels } : {}),
     remove: one('rm') === 'true',
     ...(one('init') === 'true' ? { init: true } : {}),
     network: one('network') ?? one('net') ?? 'none',

@@ -4,7 +4,7 @@ import { ResourceLimitsDto } from './cgroup.dto.js';
 import { NETWORK_MODES } from './network.dto.js';
 import { ConsoleSizeDto } from './namespace.dto.js';
 import { PullSettingsDto } from './storage.dto.js';
-import { CONTAINER_ID, CONTAINER_NAME, ENV_ENTRY, HOSTNAME, IMAGE_REF, USER_SPEC, USER_SPEC_MESSAGE } from './validators.js';
+import { CONTAINER_ID, CONTAINER_NAME, ENV_ENTRY, LABEL_ENTRY, HOSTNAME, IMAGE_REF, USER_SPEC, USER_SPEC_MESSAGE } from './validators.js';
 
 /** one -v, parsed by lib/volume-spec.ts */
 export class VolumeSpecDto {
@@ -42,6 +42,8 @@ export class RunRequestDto {
 
   @IsBoolean() remove: boolean;
 
+  /** -l/--label, --label-file: KEY or KEY=VALUE, a later KEY overriding an earlier one */
+  @IsOptional() @IsArray() @ArrayMaxSize(1024) @MaxLength(65536, { each: true }) @Matches(LABEL_ENTRY, { each: true, message: 'labels must be KEY or KEY=VALUE' }) labels?: string[];
   /** -v: named volumes and bind mounts */
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => VolumeSpecDto) volumes?: VolumeSpecDto[];
 

@@ -32,6 +32,7 @@ export interface KeeperInfo {
 }
 
 export interface ImageConfig {
+  Labels?: Record<string, string> | null;
   Env?: string[];
   Cmd?: string[];
   Entrypoint?: string[];
@@ -161,7 +162,13 @@ export interface ContainerSummary {
   finishedAt?: string;
   /** ps Mounts / LocalVolumes: volume names and bind sources */
   mounts?: string[];
+  /** ps --filter volume: where the mounts are in the container */
+  mountPoints?: string[];
   localVolumes?: number;
+  /** ps Labels, --filter label */
+  labels?: Record<string, string>;
+  /** ps Networks, --filter network */
+  network?: string;
 }
 
 /** `logs`: entries of the container's json-file log, oldest first */

@@ -45,6 +45,8 @@ export interface ContainerRecord {
   given?: GivenConfig;
   /** -v, as given */
   volumes?: VolumeSpec[];
+  /** the image's labels and -l's (lib/labels.ts) */
+  labels?: Record<string, string>;
   /** cgroup limits, as the run asked (cgroup-limits.ts ResourceLimits) */
   limits?: { memory?: number; memorySwap?: number; cpus?: number; cpuShares?: number; cpusetCpus?: string; pidsLimit?: number };
   /** set by create; records from before create/start existed have none and cannot be started again */

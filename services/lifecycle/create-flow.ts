@@ -18,6 +18,7 @@ import type { ServiceCaller } from './service-caller.js';
 import { volumeMounts } from './volume-mounts.js';
 import { crashPoint } from '../../lib/fault-point.js';
 import { givenConfig } from './inspect-view.js';
+import { labelMap } from '../../lib/labels.js';
 
 type Undo = () => Promise<unknown>;
 
@@ -96,9 +97,11 @@ export class CreateFlow {
     const username = userSpec(req.user, image.config.User);
 
     // one synchronous stretch: the record, its hostname and config, its lock
+    const labels = labelMap(image.config.Labels, req.labels);
     const { id } = this.store.create({
       name: req.name, image: image.ref, imageId: image.id, command: args, hostname: '', autoRemove: req.remove,
       ...(req.volumes?.length ? { volumes: req.volumes } : {}),
+      ...(Object.keys(labels).length ? { labels } : {}),
       ...(req.limits ? { limits: { ...req.limits } } : {}),
     });
     const hostname = req.hostname ?? id.slice(0, 12);

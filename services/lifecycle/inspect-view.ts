@@ -106,7 +106,7 @@ export function inspectView(c: ContainerRecord, x: InspectExtras): Record<string
       WorkingDir: cfg?.process.cwd ?? '',
       Entrypoint: entrypoint.length ? entrypoint : null,
       OnBuild: null,
-      Labels: {},
+      Labels: c.labels ?? {},
     },
     NetworkSettings: {
       Ports: {},

@@ -125,7 +125,9 @@ export class LifecycleController {
       .map((c) => ({
         id: c.id, name: c.name, image: c.image, imageId: c.imageId, command: c.command, state: c.state, createdAt: c.createdAt, exitCode: c.exitCode,
         startedAt: c.startedAt, finishedAt: c.finishedAt,
-        mounts: (c.volumes ?? []).map((v) => v.source), localVolumes: (c.volumes ?? []).filter((v) => v.kind === 'volume').length,
+        mounts: (c.volumes ?? []).map((v) => v.source), mountPoints: (c.volumes ?? []).map((v) => v.destination),
+        localVolumes: (c.volumes ?? []).filter((v) => v.kind === 'volume').length,
+        ...(c.labels ? { labels: c.labels } : {}), network: c.config?.network ?? 'none',
       }));
   }
 

@@ -5,7 +5,8 @@
  */
 import { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { scaled } from '../helpers/time.js';
 import { eachInstance } from '../helpers/each-instance.js';
 import type { CliResult, NestboxInstance } from '../helpers/nestbox.js';
@@ -211,6 +212,21 @@ each("ps: docker's STATUS, columns, -a, -q, -n, -l, --no-trunc, --filter, --form
   t.is(await names('-f', `id=^${up.slice(0, 8)}`), 'psup');
   oneLine(t, await nb.cli(['ps', '-f', 'status=sleeping']), 125, /invalid filter 'status=sleeping'/);
   oneLine(t, await nb.cli(['ps', '-f', 'label']), 125, /bad format of filter \(expected name=value\)/);
+  // before / since name a container (a stopped one too); labels from -l and --label-file
+  t.is(await names('-a', '-f', 'since=psup'), 'psdone');
+  t.is(await names('-a', '-f', 'before=psdone'), 'psup');
+  oneLine(t, await nb.cli(['ps', '-f', 'before=nosuch']), 1, /No such container: nosuch/);
+  const labelFile = join(nb.dataRoot, '..', 'labels');
+  writeFileSync(labelFile, '# team labels\nteam=core\ntier=back\n');
+  chmodSync(labelFile, 0o644);
+  const labelled = await nb.cli(['create', '--name', 'pslab', '--label-file', labelFile, '-l', 'tier=front', '-l', 'flag', 'busybox', 'true']);
+  t.is(labelled.code, 0, labelled.stderr);
+  t.is(await field(nb, '{{json .Config.Labels}}', 'pslab'), '{"flag":"","team":"core","tier":"front"}');
+  t.is(await names('-a', '-f', 'label=tier=front'), 'pslab');
+  t.is(await names('-a', '-f', 'label=flag', '-f', 'network=none'), 'pslab');
+  t.is((await nb.cli(['ps', '-a', '-f', 'name=pslab', '--format', '{{.Labels}}'])).stdout, 'flag=,team=core,tier=front\n');
+  oneLine(t, await nb.cli(['create', '-l', '=x', 'busybox', 'true']), 125, /invalid label '=x': no key before '='/);
+  t.is((await nb.cli(['rm', 'pslab'])).code, 0);
   t.is((await nb.cli(['rm', '-f', 'psup', 'psdone'])).code, 0);
 });
 
