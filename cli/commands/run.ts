@@ -7,6 +7,7 @@ import { clientFor, ensureServices } from '../services.js';
 import { followProcessStream } from '../process-stream.js';
 import { consoleSize, requireTerminalInput } from '../attach-relay.js';
 import { followAttached } from '../attached-exit.js';
+import { SignalProxy } from '../signal-proxy.js';
 import { labelOptions, PROCESS_SPECS, processOptions } from '../process-options.js';
 import { checkDistinctDestinations, parseVolumeFlag } from '../../lib/volume-spec.js';
 import { realpathSync, statSync } from 'node:fs';
@@ -33,6 +34,8 @@ const SPECS: OptionSpec[] = [
   { name: 'volume', short: 'v', takesValue: true, repeatable: true },
   { name: 'label', short: 'l', takesValue: true, repeatable: true },
   { name: 'label-file', takesValue: true, repeatable: true },
+  /** docker's --sig-proxy (run only): the CLI's signals go to the container (signal-proxy.ts) */
+  { name: 'sig-proxy', takesValue: false },
   // accepted by docker; refused here until the issue that brings it, never ignored
   { name: 'publish', short: 'p', takesValue: true, repeatable: true },
 ];
@@ -43,7 +46,7 @@ const NOT_YET: Record<string, string> = {
 
 /** run's request; `create` takes the same flags but -d (docker's: nothing runs to detach from) */
 export function buildRunRequest(argv: string[], verb: 'run' | 'create' = 'run'): Record<string, unknown> {
-  const specs = verb === 'create' ? SPECS.filter((s) => s.name !== 'detach') : SPECS;
+  const specs = verb === 'create' ? SPECS.filter((s) => s.name !== 'detach' && s.name !== 'sig-proxy') : SPECS;
   const { options, positionals } = parseArgs(argv, specs, { stopAtFirstPositional: true });
   for (const [name, what] of Object.entries(NOT_YET)) {
     if (options.has(name) && options.get(name)!.at(-1) !== 'false') throw new NestboxError('UNIMPLEMENTED', `not supported yet: ${what}`);
@@ -85,16 +88,20 @@ export function buildRunRequest(argv: string[], verb: 'run' | 'create' = 'run'):
     // the registry settings are the caller's environment's, added by runCommand
     ...(pull !== 'never' ? { pull: {} } : {}),
     ...(pull === 'always' ? { pullAlways: true } : {}),
+    // the CLI's own (runCommand takes it out of the request)
+    ...(one('sig-proxy') === 'false' ? { sigProxy: false } : {}),
   };
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const request = buildRunRequest(argv);
+  const { sigProxy, ...request } = buildRunRequest(argv);
   requireTerminalInput(request);
   Object.assign(request, consoleSize(request));
   if (request.pull) request.pull = pullSettings();
   await ensureServices();
   const client = clientFor('lifecycle', 120_000);
+  // attached without a terminal: the CLI's signals are the container's (with a terminal its pty has them)
+  const proxy = !request.detach && !request.tty && sigProxy !== false ? new SignalProxy() : undefined;
   try {
     // an image not stored is pulled first: its progress goes to stderr (pull.ts)
     return await followProcessStream(showingPulls(client.stream<RunChunk>(LIFECYCLE.run, request), request.image as string), 'run', (chunk) => {
@@ -103,10 +110,12 @@ export async function runCommand(argv: string[]): Promise<number> {
         process.stdout.write(`${chunk.containerId}\n`);
         return 0;
       }
+      proxy?.attach(chunk.containerId);
       // -i / -t: stdio straight through the shim's socket; then the run's cleanup (--rm) is awaited
       return chunk.attach ? followAttached(chunk.containerId, { socket: chunk.attach, stdin: request.interactive === true, tty: request.tty === true }) : undefined;
     });
   } finally {
+    proxy?.stop();
     client.close();
   }
 }

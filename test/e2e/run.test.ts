@@ -2,11 +2,13 @@
  * The walking skeleton end to end: the built CLI -> lifecycle -> storage, cgroup, network,
  * namespace -> native runtime, as root and as the unprivileged test user.
  */
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { TEST_USER, userIds } from '../helpers/host.js';
 import { eachInstance } from '../helpers/each-instance.js';
+import { scaled } from '../helpers/time.js';
 
 function subRange(file: string, user: string): [number, number] {
   const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${user}:`))!;
@@ -205,4 +207,34 @@ each('without --rm the container stays until rm', async (t, nb) => {
   const rm = await nb.cli(['rm', 'keeper1']);
   t.is(rm.code, 0, rm.stderr);
   t.false(existsSync(join(nb.dataRoot, 'containers', id)));
+});
+
+each("run: the CLI's signals go to the container (docker's --sig-proxy), which decides; --sig-proxy=false leaves them the CLI's", async (t, nb) => {
+  const script = (sig: string) => `trap "echo got ${sig}; exit 3" ${sig}; echo ready; while :; do sleep 0.1; done`;
+  const start = (args: string[]) => {
+    const [cmd, argv, env] = nb.command(args);
+    const child = spawn(cmd, argv, { env: nb.kind === 'root' ? env : { PATH: process.env.PATH ?? '/usr/bin:/bin' }, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const ended = new Promise<{ code: number | null; signal: string | null }>((r) => child.on('close', (code, signal) => r({ code, signal })));
+    const ready = async () => {
+      for (const until = Date.now() + scaled(15_000); !out.includes('ready\n'); await new Promise((r) => setTimeout(r, 20))) {
+        if (Date.now() > until) throw new Error(`no "ready" from the container: ${out}`);
+      }
+    };
+    return { child, ended, ready, out: () => out };
+  };
+  for (const sig of ['TERM', 'INT'] as const) {
+    const run = start(['run', '--rm', 'busybox', 'sh', '-c', script(sig)]);
+    await run.ready();
+    run.child.kill(`SIG${sig}`);
+    t.deepEqual(await run.ended, { code: 3, signal: null }, `SIG${sig}: the container's trap decided the exit`);
+    t.is(run.out(), `ready\ngot ${sig}\n`);
+  }
+  const own = start(['run', '--name', 'noproxy', '--sig-proxy=false', 'busybox', 'sh', '-c', script('TERM')]);
+  await own.ready();
+  own.child.kill('SIGTERM');
+  t.deepEqual(await own.ended, { code: null, signal: 'SIGTERM' }, 'the CLI ends by it');
+  t.is((await nb.cli(['inspect', '-f', '{{.State.Status}}', 'noproxy'])).stdout, 'running\n', 'the container never got it');
+  t.is((await nb.cli(['rm', '-f', 'noproxy'])).code, 0);
 });
