@@ -15,7 +15,7 @@ Commands:
                                            (limits: -m, --memory-swap, --cpus, --cpu-shares, --cpuset-cpus, --pids-limit)
   create [OPTIONS] IMAGE [COMMAND] [ARG...] Create a container without starting it (run's options but -d)
   start [-a] [-i] CONTAINER...             Start created or stopped containers (-a: attached, the container's exit code)
-  attach [--no-stdin] CONTAINER            Attach to a running container's stdio (Ctrl-P Ctrl-Q detaches)
+  attach [--no-stdin] [--sig-proxy=false] CONTAINER  Attach to a running container's stdio (Ctrl-P Ctrl-Q detaches)
   restart [-t SECONDS] CONTAINER...        Stop, then start containers
   exec [OPTIONS] CONTAINER COMMAND [ARG...]  Run a command in a running container (-i, -t, -d, -e, --env-file, -w, -u)
   ps [-a] [-q] [-n N] [-l] [--no-trunc] [-f KEY=VALUE] [--format json|TEMPLATE]  List containers (STATUS: Up 3 seconds, Exited (0) 5 seconds ago;

@@ -232,3 +232,19 @@ each('attach: to a running -it container through a terminal, Ctrl-P Ctrl-Q detac
   t.is(stopped.stderr, 'nestbox: You cannot attach to a stopped container, start it first\n');
   t.is((await nb.cli(['rm', 'att', 'late'])).code, 0);
 });
+
+each("attach without a terminal: the CLI's signals go to the container (--sig-proxy), which decides the exit", async (t, nb) => {
+  const run = await nb.cli(['run', '-d', '--name', 'sigatt', 'busybox', 'sh', '-c', 'trap "echo got INT; exit 4" INT; echo ready; while :; do sleep 0.1; done']);
+  t.is(run.code, 0, run.stderr);
+  for (let i = 0; i < 100 && !(await nb.cli(['logs', 'sigatt'])).stdout.includes('ready'); i++) await new Promise((r) => setTimeout(r, 20));
+  const [cmd, argv, env] = nb.command(['attach', 'sigatt']);
+  const child = spawn(cmd, argv, { env: nb.kind === 'root' ? env : { PATH: process.env.PATH ?? '/usr/bin:/bin' }, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const ended = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  await new Promise((r) => setTimeout(r, scaled(800))); // attached by then
+  child.kill('SIGINT');
+  t.is(await ended, 4);
+  t.is(out, 'got INT\n');
+  t.is((await nb.cli(['rm', 'sigatt'])).code, 0);
+});
