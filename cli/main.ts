@@ -20,7 +20,7 @@ Commands:
   exec [OPTIONS] CONTAINER COMMAND [ARG...]  Run a command in a running container (-i, -t, -d, -e, --env-file, -w, -u)
   ps [-a] [-q] [-n N] [-l] [--no-trunc] [-f KEY=VALUE] [--format json|TEMPLATE]  List containers (STATUS: Up 3 seconds, Exited (0) 5 seconds ago;
                                            filters: id, name, status, exited, ancestor, label, before, since, volume, network)
-  stats [--no-stream] [--format json] [CONTAINER...]  Show containers' CPU, memory and pids use
+  stats [--no-stream] [--format json|TEMPLATE] [CONTAINER...]  Show containers' CPU, memory and pids use
   inspect [-f TEMPLATE] [--type T] NAME|ID...  Show containers' (else images') records as JSON, or a template ({{.State.Status}})
   logs [-f] [--tail N] [-t] [--since T] [--until T] CONTAINER  Show a container's output (-f: follow until it ends;
                                            T: 10m, a unix time or an RFC3339 date-time)

@@ -53,7 +53,7 @@ export interface StatsRow {
 export function statsRow(prev: StatsSample | undefined, cur: StatsSample, container = cur.id.slice(0, 12)): StatsRow {
   const cpu = prev && prev.running && cur.running ? cpuPercent(prev, cur) : 0;
   return {
-    ID: cur.id.slice(0, 12),
+    ID: container,
     Container: container,
     Name: cur.name,
     CPUPerc: `${cpu.toFixed(2)}%`,

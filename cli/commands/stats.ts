@@ -1,10 +1,15 @@
-/** `nestbox stats [--no-stream] [--format json] [CONTAINER...]` */
+/** `nestbox stats [--no-stream] [--no-trunc] [--format json|TEMPLATE] [CONTAINER...]`: docker's columns and fields */
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
 import { NestboxError } from '../../lib/errors.js';
 import { parseArgs } from '../args.js';
 import { clientFor, ensureServices } from '../services.js';
-import { table } from './table.js';
+import { parseFormat, render } from '../go-template.js';
 import { statsRow, type StatsRow, type StatsSample } from './stats-format.js';
+
+const DEFAULT_TABLE = '{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.PIDs}}';
+const HEADERS: Record<string, string> = {
+  ID: 'CONTAINER ID', Container: 'CONTAINER', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', PIDs: 'PIDS',
+};
 
 /** docker's interval between two samples */
 const INTERVAL_MS = 1000;
@@ -16,20 +21,14 @@ export async function statsCommand(argv: string[]): Promise<number> {
     { name: 'no-trunc', takesValue: false },
     { name: 'format', takesValue: true },
   ], { stopAtFirstPositional: false });
-  const format = options.get('format')?.at(-1);
-  if (format !== undefined && format !== 'json') throw new NestboxError('INVALID_ARGUMENT', `--format supports only json for now (got "${format}")`);
+  // parsed before the services are asked: a bad template is one line, nothing else
+  const format = parseFormat(options.get('format')?.at(-1) || 'table', DEFAULT_TABLE);
   if (options.has('all')) throw new NestboxError('UNIMPLEMENTED', 'not supported yet: stats -a (name the stopped containers instead)');
   await ensureServices();
   const client = clientFor('lifecycle');
   const sample = () => client.request<StatsSample[]>(LIFECYCLE.stats, { containers: positionals });
   const noTrunc = options.has('no-trunc');
-  const render = (rows: StatsRow[]) => {
-    if (format === 'json') return rows.map((r) => `${JSON.stringify(r)}\n`).join('');
-    return table(
-      ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'],
-      rows.map((r) => [r.Container, r.Name, r.CPUPerc, r.MemUsage, r.MemPerc, r.PIDs]),
-    );
-  };
+  const show = (rows: StatsRow[]) => render(format, rows, HEADERS);
   const rowsOf = (prev: StatsSample[], cur: StatsSample[]) =>
     cur.map((c) => statsRow(prev.find((p) => p.id === c.id), c, noTrunc ? c.id : c.id.slice(0, 12)));
   const tty = process.stdout.isTTY === true;
@@ -43,7 +42,7 @@ export async function statsCommand(argv: string[]): Promise<number> {
       if (stopped) return 0;
       const cur = await sample();
       // a TTY gets one table redrawn in place, anything else a table per interval
-      process.stdout.write(`${tty && !options.has('no-stream') ? '\x1b[2J\x1b[H' : ''}${render(rowsOf(prev, cur))}`);
+      process.stdout.write(`${tty && !options.has('no-stream') ? '\x1b[2J\x1b[H' : ''}${show(rowsOf(prev, cur))}`);
       if (options.has('no-stream')) return 0;
       prev = cur;
     }

@@ -140,6 +140,8 @@ rootTest(`root: --cpu-shares, --cpuset-cpus 0, -m with --memory-swap land in the
   const table = await root().cli(['stats', '--no-stream']);
   t.regex(table.stdout, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+PIDS$/m);
   t.regex(table.stdout, new RegExp(`^${id.slice(0, 12)}\\s+knobs\\s+`, 'm'));
+  t.is((await root().cli(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}} {{.MemPerc}}', 'knobs'])).stdout.replace(/[\d.]+%/, 'N%'), 'knobs 1 N%\n');
+  t.regex((await root().cli(['stats', '--no-stream', '--format', '{{.Nope}}', 'knobs'])).stderr, /^nestbox: template: .*"Nope"/);
   // without --no-stream: a table a second until interrupted (killed here after 4 s)
   const stream = await root().cli(['stats', 'knobs'], { timeoutMs: 4000 });
   t.true(stream.stdout.split('\n').filter((l) => l.startsWith('CONTAINER ID')).length >= 2, stream.stdout);
