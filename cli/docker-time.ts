@@ -21,6 +21,7 @@ export function humanDuration(ms: number): string {
 
 export interface StatusFields {
   state: string;
+  paused?: boolean;
   startedAt?: string;
   finishedAt?: string;
   exitCode?: number;
@@ -32,7 +33,7 @@ const since = (iso: string | undefined, now: number) => Math.max(0, now - (iso ?
 export function psStatus(c: StatusFields, now = Date.now()): string {
   switch (c.state) {
     // a container in its stop grace still runs, as docker shows it
-    case 'running': case 'stopping': return `Up ${humanDuration(since(c.startedAt, now))}`;
+    case 'running': case 'stopping': return `Up ${humanDuration(since(c.startedAt, now))}${c.paused ? ' (Paused)' : ''}`;
     case 'exited': return c.finishedAt ? `Exited (${c.exitCode ?? 0}) ${humanDuration(since(c.finishedAt, now))} ago` : `Exited (${c.exitCode ?? 0})`;
     case 'created': case 'creating': return 'Created';
     case 'removing': return 'Removal In Progress';

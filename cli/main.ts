@@ -16,6 +16,7 @@ Commands:
   create [OPTIONS] IMAGE [COMMAND] [ARG...] Create a container without starting it (run's options but -d)
   start [-a] [-i] CONTAINER...             Start created or stopped containers (-a: attached, the container's exit code)
   attach [--no-stdin] [--sig-proxy=false] CONTAINER  Attach to a running container's stdio (Ctrl-P Ctrl-Q detaches)
+  pause CONTAINER... / unpause CONTAINER...  Freeze / thaw containers' processes (their cgroup's freezer)
   restart [-t SECONDS] CONTAINER...        Stop, then start containers
   exec [OPTIONS] CONTAINER COMMAND [ARG...]  Run a command in a running container (-i, -t, -d, -e, --env-file, -w, -u)
   ps [-a] [-q] [-n N] [-l] [--no-trunc] [-f KEY=VALUE] [--format json|TEMPLATE]  List containers (STATUS: Up 3 seconds, Exited (0) 5 seconds ago;
@@ -53,7 +54,7 @@ Commands:
 const MANAGEMENT: Record<string, Record<string, string[]>> = {
   container: {
     ls: ['ps'], list: ['ps'], ps: ['ps'], inspect: ['inspect', '--type', 'container'], prune: ['container-prune'],
-    ...Object.fromEntries(['run', 'create', 'start', 'attach', 'restart', 'exec', 'stats', 'logs', 'kill', 'wait', 'rename', 'port', 'top', 'stop', 'rm', 'export', 'commit'].map((v) => [v, [v]])),
+    ...Object.fromEntries(['run', 'create', 'start', 'attach', 'pause', 'unpause', 'restart', 'exec', 'stats', 'logs', 'kill', 'wait', 'rename', 'port', 'top', 'stop', 'rm', 'export', 'commit'].map((v) => [v, [v]])),
   },
   image: {
     ls: ['images'], list: ['images'], rm: ['rmi'], history: ['history'], inspect: ['inspect', '--type', 'image'], prune: ['image-prune'],
@@ -80,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
     case 'create': return (await import('./commands/create.js')).createCommand(rest);
     case 'start': return (await import('./commands/start.js')).startCommand(rest);
     case 'attach': return (await import('./commands/attach.js')).attachCommand(rest);
+    case 'pause': case 'unpause': return (await import('./commands/pause.js')).pauseCommand(command, rest);
     case 'restart': return (await import('./commands/restart.js')).restartCommand(rest);
     case 'ps': return (await import('./commands/ps.js')).psCommand(rest);
     case 'stats': return (await import('./commands/stats.js')).statsCommand(rest);

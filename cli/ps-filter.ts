@@ -45,6 +45,7 @@ const isImageId = (v: string) => /^(sha256:)?[0-9a-f]{1,64}$/.test(v);
 
 /** docker's states: a container being stopped is running, one being created is created */
 export function dockerState(c: ContainerSummary): string {
+  if (c.state === 'running' && c.paused) return 'paused';
   return c.state === 'stopping' ? 'running' : c.state === 'creating' ? 'created' : c.state;
 }
 

@@ -81,7 +81,7 @@ export async function psCommand(argv: string[]): Promise<number> {
   } catch (err) {
     return serviceRefusal(err); // docker's daemon says it: exit 1
   }
-  list = list.filter((c) => (listAll || dockerState(c) === 'running') && matches(c));
+  list = list.filter((c) => (listAll || ['running', 'paused'].includes(dockerState(c))) && matches(c));
   if (last >= 0) list = list.slice(0, last);
   const now = Date.now();
   process.stdout.write(render(format, list.map((c) => psFields(c, !on('no-trunc'), now)), HEADERS));

@@ -94,8 +94,8 @@ export class RenameRequestDto {
   @Matches(CONTAINER_NAME, { message: 'Invalid container name, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed' }) name: string;
 }
 
-/** `attach CONTAINER`: by name or id (prefix) */
-export class AttachRequestDto {
+/** `attach`, `pause`, `unpause` CONTAINER: by name or id (prefix) */
+export class ContainerRefRequestDto {
   @IsString() @MaxLength(128) container: string;
 }
 

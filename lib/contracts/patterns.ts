@@ -86,6 +86,9 @@ export const LIFECYCLE = {
   stop: 'lifecycle.stop',
   /** `nestbox kill [-s SIG]`: a signal to a running container's pid 1 */
   kill: 'lifecycle.kill',
+  /** `nestbox pause|unpause CONTAINER`: its processes frozen / thawed (pause-flow.ts) */
+  pause: 'lifecycle.pause',
+  unpause: 'lifecycle.unpause',
   /** `nestbox attach CONTAINER`: a running container's shim socket (StartReply) */
   attach: 'lifecycle.attach',
   /** `nestbox top CONTAINER [ps OPTIONS]`: the host's ps, its lines of the container's processes */

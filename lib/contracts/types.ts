@@ -169,6 +169,8 @@ export interface ContainerSummary {
   labels?: Record<string, string>;
   /** ps Networks, --filter network */
   network?: string;
+  /** a running container frozen by pause (docker's status "paused") */
+  paused?: boolean;
 }
 
 /** `logs`: entries of the container's json-file log, oldest first */

@@ -45,6 +45,8 @@ export interface ContainerRecord {
   given?: GivenConfig;
   /** -v, as given */
   volumes?: VolumeSpec[];
+  /** pause: its processes are frozen (a flag of a running container, as docker's State.Paused) */
+  paused?: boolean;
   /** the image's labels and -l's (lib/labels.ts) */
   labels?: Record<string, string>;
   /** cgroup limits, as the run asked (cgroup-limits.ts ResourceLimits) */

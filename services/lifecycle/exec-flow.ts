@@ -30,6 +30,7 @@ export class ExecFlow {
   exec(req: ExecRequestDto): AsyncIterable<RunChunk> {
     const record = this.store.find(req.container);
     if (record.state !== 'running') throw new NestboxError('FAILED_PRECONDITION', `container ${record.name} is not running`);
+    if (record.paused) throw new NestboxError('FAILED_PRECONDITION', `Container ${record.name} is paused, unpause the container before exec`);
     this.warm(); // the process joins the container's cgroups
     const proc = {
       containerId: record.id,

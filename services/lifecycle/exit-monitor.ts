@@ -154,6 +154,7 @@ export class ExitMonitor {
         exitCode: exit.exitCode,
         error: exit.error,
         oomKilled: exit.oomKilled === true ? true : undefined,
+        paused: undefined,
       });
     } catch (err) {
       this.log(`lifecycle: recording the exit of ${id.slice(0, 12)} failed: ${(err as Error).message}`);

@@ -41,6 +41,7 @@ export function inspectView(c: ContainerRecord, x: InspectExtras): Record<string
   const state = c.state as string;
   const status = state === 'stopping' ? 'running' : state === 'creating' ? 'created' : state;
   const running = status === 'running';
+  const paused = running && c.paused === true;
   const volumes = c.volumes ?? [];
   const network = cfg?.network ?? 'none';
   const args = cfg?.process.args ?? c.command;
@@ -52,9 +53,9 @@ export function inspectView(c: ContainerRecord, x: InspectExtras): Record<string
     Path: c.command[0] ?? '',
     Args: c.command.slice(1),
     State: {
-      Status: status,
+      Status: paused ? 'paused' : status,
       Running: running,
-      Paused: false,
+      Paused: paused,
       Restarting: false,
       OOMKilled: c.oomKilled === true,
       Dead: false,

@@ -4,6 +4,7 @@ import { NAMESPACE } from '../../lib/contracts/patterns.js';
 import type { ContainerStore } from './container-store.js';
 import type { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
+import { thawToEnd } from './pause-flow.js';
 
 export class KillFlow {
   constructor(private readonly services: ServiceCaller, private readonly store: ContainerStore, private readonly monitor: ExitMonitor) {}
@@ -16,6 +17,8 @@ export class KillFlow {
     try {
       // by the pid its shim recorded, believed only with the start time recorded next to it
       await this.services.call('namespace', NAMESPACE.signal, { containerId: record.id, signal });
+      // docker's: a paused container is thawed after a SIGKILL (other signals wait for unpause)
+      if (signal === 9) await thawToEnd(this.services, this.store, record.id);
     } catch (err) {
       if (err instanceof NestboxError && err.code === 'NOT_FOUND') throw notRunning();
       throw err;

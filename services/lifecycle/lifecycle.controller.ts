@@ -15,7 +15,7 @@ import { RemoveFlow } from './remove-flow.js';
 import { RunFlow } from './run-flow.js';
 import { StopFlow } from './stop-flow.js';
 import { StatsFlow, type ContainerStatsSample } from './stats-flow.js';
-import { AttachRequestDto, CreateRequestDto, RestartRequestDto, StartRequestDto } from '../../lib/contracts/lifecycle.dto.js';
+import { ContainerRefRequestDto, CreateRequestDto, RestartRequestDto, StartRequestDto } from '../../lib/contracts/lifecycle.dto.js';
 import type { CreateChunk, StartReply } from '../../lib/contracts/types.js';
 import { CreateFlow } from './create-flow.js';
 import { RestartFlow } from './restart-flow.js';
@@ -55,7 +55,7 @@ export class LifecycleController {
 
   /** a running container's shim socket, for the caller to relay through */
   @MessagePattern(LIFECYCLE.attach)
-  attach(@Payload() req: AttachRequestDto): StartReply {
+  attach(@Payload() req: ContainerRefRequestDto): StartReply {
     return this.startFlow.attachTo(req.container);
   }
 
@@ -127,7 +127,7 @@ export class LifecycleController {
         startedAt: c.startedAt, finishedAt: c.finishedAt,
         mounts: (c.volumes ?? []).map((v) => v.source), mountPoints: (c.volumes ?? []).map((v) => v.destination),
         localVolumes: (c.volumes ?? []).filter((v) => v.kind === 'volume').length,
-        ...(c.labels ? { labels: c.labels } : {}), network: c.config?.network ?? 'none',
+        ...(c.labels ? { labels: c.labels } : {}), network: c.config?.network ?? 'none', ...(c.paused ? { paused: true } : {}),
       }));
   }
 

@@ -22,6 +22,7 @@ import { ExitMonitor } from './exit-monitor.js';
 import { ImageFlow } from './image-flow.js';
 import { StatsFlow } from './stats-flow.js';
 import { TopFlow } from './top-flow.js';
+import { PauseFlow } from './pause-flow.js';
 import type { ServiceCaller } from './service-caller.js';
 import { ContainerLocks } from './container-locks.js';
 import { CreateFlow } from './create-flow.js';
@@ -52,6 +53,7 @@ import { HostIds } from './host-ids.js';
     },
     { provide: StatsFlow, inject: [SERVICE_CALLER, ContainerStore], useFactory: (s: ServiceCaller, c: ContainerStore) => new StatsFlow(s, c) },
     { provide: TopFlow, inject: [SERVICE_CALLER, ContainerStore], useFactory: (s: ServiceCaller, c: ContainerStore) => new TopFlow(s, c) },
+    { provide: PauseFlow, inject: [SERVICE_CALLER, ContainerStore, ContainerLocks], useFactory: (s: ServiceCaller, c: ContainerStore, l: ContainerLocks) => new PauseFlow(s, c, l) },
     { provide: ImageFlow, inject: [SERVICE_CALLER, ContainerStore], useFactory: (s: ServiceCaller, c: ContainerStore) => new ImageFlow(s, c) },
     ...[RemoveFlow, StopFlow].map((Flow) => ({
       provide: Flow,

@@ -8,6 +8,7 @@ import type { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
 import { settleAll } from './settle-all.js';
 import { crashPoint } from '../../lib/fault-point.js';
+import { thawToEnd } from './pause-flow.js';
 
 const SIGKILL = 9;
 /** after SIGKILL a container is gone in milliseconds; this is for a namespace service coming back */
@@ -57,6 +58,7 @@ export class RemoveFlow {
       // the exit leaves the record as it is (removing): the cleanup is the removal's, below
       const finalized = this.monitor.whenFinalized(record.id);
       await this.services.call('namespace', NAMESPACE.signal, { containerId: record.id, signal: SIGKILL }).catch(() => undefined);
+      await thawToEnd(this.services, this.store, record.id);
       await withTimeout(finalized, KILL_WAIT_MS, `container ${record.name} did not end within ${KILL_WAIT_MS / 1000} s of SIGKILL`);
       crashPoint('rm:after-kill');
     }

@@ -61,11 +61,13 @@ export class StartFlow {
   attachTo(ref: string): StartReply {
     const record = this.store.find(ref);
     if (record.state !== 'running') throw new NestboxError('FAILED_PRECONDITION', 'You cannot attach to a stopped container, start it first');
+    if (record.paused) throw new NestboxError('FAILED_PRECONDITION', 'You cannot attach to a paused container, unpause it first');
     return this.attachReply(record, join(this.layout.container(record.id), 'attach.sock'));
   }
 
   /** start with the container's lock held (start, restart) */
   async startHeld(id: string, opts: StartOptions = {}): Promise<StartReply> {
+    if (this.store.get(id).paused) throw new NestboxError('FAILED_PRECONDITION', 'cannot start a paused container, try unpause instead');
     const { record, moved } = this.store.transition(id, 'start');
     const reply: StartReply = { id, name: record.name };
     const attached = (socket: string): StartReply => this.attachReply(record, socket);
@@ -94,7 +96,7 @@ export class StartFlow {
     // once the shim has the container, its end is the exit monitor's to clean up, not ours
     let handedOver = false;
     const started = () => this.store.transition(id, 'started', {
-      startedAt: new Date().toISOString(), exitCode: undefined, error: undefined, oomKilled: undefined,
+      startedAt: new Date().toISOString(), exitCode: undefined, error: undefined, oomKilled: undefined, paused: undefined,
     });
     try {
       // the same upper dir as before: prepare keeps what is there (and says where the layers are);

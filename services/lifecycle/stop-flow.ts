@@ -7,6 +7,7 @@ import type { ExitMonitor } from './exit-monitor.js';
 import { withTimeout } from './remove-flow.js';
 import type { ServiceCaller } from './service-caller.js';
 import { crashPoint } from '../../lib/fault-point.js';
+import { thawToEnd } from './pause-flow.js';
 
 const SIGTERM = 15;
 const SIGKILL = 9;
@@ -39,6 +40,8 @@ export class StopFlow {
     const finalized = this.monitor.whenFinalized(id);
     try {
       if (await this.signal(id, SIGTERM)) {
+        // a paused one gets it once thawed, and may end as it likes within the grace
+        await thawToEnd(this.services, this.store, id);
         crashPoint('stop:after-term');
         const ended = await withTimeout(finalized, timeoutS * 1000, '').then(() => true, () => false);
         if (!ended) await this.signal(id, SIGKILL);
