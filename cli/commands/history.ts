@@ -21,7 +21,8 @@ export function historyFields(r: HistoryRow, opts: { noTrunc: boolean; human: bo
   const createdBy = r.createdBy.replace(/\t/g, ' ');
   return {
     Comment: r.comment,
-    CreatedAt: r.created ? (opts.human ? goTimeString(r.created) : r.created) : '',
+    // made only when shown (docker-time.ts)
+    get CreatedAt() { return r.created ? (opts.human ? goTimeString(r.created) : r.created) : ''; },
     CreatedBy: opts.noTrunc ? createdBy : ellipsis(createdBy, 45),
     CreatedSince: r.created ? (opts.human ? ago(r.created, now) : r.created) : 'N/A',
     ID: r.id === '<missing>' || opts.noTrunc ? r.id : r.id.slice(7, 19),

@@ -29,7 +29,8 @@ export function imageFields(i: ImageSummary, noTrunc: boolean, now = Date.now())
   const [repository, tag] = splitRef(i.ref);
   return {
     Containers: 'N/A',
-    CreatedAt: i.created ? goTimeString(i.created) : '',
+    // made only when shown (docker-time.ts)
+    get CreatedAt() { return i.created ? goTimeString(i.created) : ''; },
     CreatedSince: i.created ? ago(i.created, now) : 'N/A',
     Digest: i.ref?.includes('@') ? i.ref.slice(i.ref.indexOf('@') + 1) : '<none>',
     ID: noTrunc ? i.id : i.id.slice(7, 19),

@@ -27,7 +27,8 @@ export function psFields(c: ContainerSummary, trunc: boolean, now = Date.now()):
   const command = c.command.join(' ');
   return {
     Command: JSON.stringify(trunc ? ellipsis(command, 20) : command),
-    CreatedAt: goTimeString(c.createdAt),
+    // made only when shown: its zone name costs ICU's start (docker-time.ts)
+    get CreatedAt() { return goTimeString(c.createdAt); },
     ID: trunc ? c.id.slice(0, 12) : c.id,
     Image: c.image,
     Labels: Object.entries(c.labels ?? {}).map(([k, v]) => `${k}=${v}`).sort().join(','),
