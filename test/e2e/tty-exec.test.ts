@@ -221,10 +221,13 @@ each('attach: to a running -it container through a terminal, Ctrl-P Ctrl-Q detac
   second.type('exit 6\r');
   t.is(await second.done, 6);
   t.is((await nb.cli(['wait', 'att'])).stdout, '6\n');
-  // no terminal: the output from now on, the container's exit code
-  const late = await nb.cli(['run', '-d', '--name', 'late', 'busybox', 'sh', '-c', 'sleep 1; echo late; exit 5']);
+  // no terminal: the output from now on (what it prints once told to, after the attach), its exit code
+  const late = await nb.cli(['run', '-d', '--name', 'late', 'busybox', 'sh', '-c', 'trap "echo late; exit 5" USR1; while :; do sleep 0.1; done']);
   t.is(late.code, 0, late.stderr);
-  const plain = await nb.cli(['attach', 'late']);
+  const attached = nb.cli(['attach', '--sig-proxy=false', 'late']);
+  await new Promise((r) => setTimeout(r, scaled(1500))); // attached by then
+  t.is((await nb.cli(['kill', '-s', 'USR1', 'late'])).code, 0);
+  const plain = await attached;
   t.is(plain.stdout, 'late\n');
   t.is(plain.code, 5, plain.stderr);
   const stopped = await nb.cli(['attach', 'att']);
