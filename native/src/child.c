@@ -97,9 +97,9 @@ void child_main(const struct nbx_spec *s, const struct ns_plan *p, int fd)
 	if (s->seccomp && s->no_new_privs && seccomp_apply(s->seccomp) < 0)
 		fail(125, "setup");
 	if (s->init)
-		init_main(s, fd);
+		init_main(s, fd, command);
 	/* The container starts with the default dispositions and an empty mask, as under docker. */
 	signals_reset();
-	int code = process_exec(s);
+	int code = process_exec(s, command);
 	fail(code, "exec");
 }

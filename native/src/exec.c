@@ -136,7 +136,7 @@ static void __attribute__((noreturn)) process_main(const struct nbx_spec *s, int
 	signals_reset();
 	if (s->seccomp && s->no_new_privs && seccomp_apply(s->seccomp) < 0)
 		child_fail(fd, 125, "setup");
-	int code = process_exec(s);
+	int code = process_exec(s, command);
 	child_fail(fd, code, "exec");
 }
 

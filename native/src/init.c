@@ -41,7 +41,7 @@ static void set_title(void)
 	}
 }
 
-static void __attribute__((noreturn)) command_main(const struct nbx_spec *s, int sync_fd)
+static void __attribute__((noreturn)) command_main(const struct nbx_spec *s, int sync_fd, const char *command)
 {
 	/* If init goes (no own pid namespace: nothing else takes the command down), so does it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -62,12 +62,12 @@ static void __attribute__((noreturn)) command_main(const struct nbx_spec *s, int
 		}
 	}
 	signals_reset();
-	int code = process_exec(s);
+	int code = process_exec(s, command);
 	sync_send_err(sync_fd, code, "exec", nbx_err);
 	_exit(code);
 }
 
-void init_main(const struct nbx_spec *s, int sync_fd)
+void init_main(const struct nbx_spec *s, int sync_fd, const char *command)
 {
 	sigset_t set;
 	sigemptyset(&set);
@@ -93,7 +93,7 @@ void init_main(const struct nbx_spec *s, int sync_fd)
 		_exit(125);
 	}
 	if (cmd == 0)
-		command_main(s, sync_fd);
+		command_main(s, sync_fd, command);
 	/* The runtime learns that the exec happened from EOF: only the command may hold the socket. */
 	close(sync_fd);
 

@@ -12,9 +12,9 @@ struct nbx_spec;
 
 /*
  * Called in the container instead of the exec, fully set up (identity, environment): forks the
- * command, which execs process.args (an exec failure goes to the runtime over SYNC_FD, as
- * without init), and stays in the wait loop. Never returns.
+ * command, which execs process.args as COMMAND (process_resolve's file; an exec failure goes to
+ * the runtime over SYNC_FD, as without init), and stays in the wait loop. Never returns.
  */
-void init_main(const struct nbx_spec *s, int sync_fd) __attribute__((noreturn));
+void init_main(const struct nbx_spec *s, int sync_fd, const char *command) __attribute__((noreturn));
 
 #endif

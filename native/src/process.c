@@ -183,12 +183,8 @@ int process_resolve(const struct nbx_spec *s, char *out, size_t len)
 	return exec_failed(cmd, ENOENT, 1);
 }
 
-int process_exec(const struct nbx_spec *s)
+int process_exec(const struct nbx_spec *s, const char *path)
 {
-	char path[PATH_MAX];
-	int code = process_resolve(s, path, sizeof path);
-	if (code)
-		return code;
 	execve(path, s->args.v, environ);
 	/* found, yet refused: a script whose interpreter is missing, a binary of another machine */
 	return exec_failed(path, errno, 0);

@@ -27,7 +27,7 @@ void process_environment(const struct nbx_spec *s);
  */
 int process_resolve(const struct nbx_spec *s, char *out, size_t len);
 
-/* execve() of process.args (process_resolve's file). Returns only on failure: its exit code. */
-int process_exec(const struct nbx_spec *s);
+/* execve() of process.args as PATH (what process_resolve found). Returns only on failure: its exit code. */
+int process_exec(const struct nbx_spec *s, const char *path);
 
 #endif
