@@ -49,6 +49,13 @@ export function processOptions(options: Map<string, string[]>): ProcessOptions {
   return o;
 }
 
+/** docker's option files (--env-file, --label-file): their lines left-trimmed, blank and # lines skipped, with their numbers */
+function optionFileLines(text: string): { line: string; number: number }[] {
+  return text.replace(/^\uFEFF/, '').split(/\r?\n/)
+    .map((raw, i) => ({ line: raw.replace(/^\s+/, ''), number: i + 1 }))
+    .filter(({ line }) => line !== '' && !line.startsWith('#'));
+}
+
 /** A file FLAG names (--env-file, --label-file), or one line saying why it cannot be read. */
 export function readOptionFile(path: string, flag: string): string {
   try {
@@ -64,8 +71,7 @@ export function readOptionFile(path: string, flag: string): string {
  * skipped), docker's order: the files first, then -l, a later KEY overriding an earlier one.
  */
 export function labelOptions(options: Map<string, string[]>): string[] {
-  const fromFiles = (options.get('label-file') ?? []).flatMap((path) => readOptionFile(path, '--label-file').replace(/^\uFEFF/, '').split(/\r?\n/)
-    .map((l) => l.replace(/^\s+/, '')).filter((l) => l !== '' && !l.startsWith('#')));
+  const fromFiles = (options.get('label-file') ?? []).flatMap((path) => optionFileLines(readOptionFile(path, '--label-file')).map(({ line }) => line));
   const labels = [...fromFiles, ...(options.get('label') ?? [])];
   for (const l of labels) {
     if (l === '' || l.startsWith('=')) throw new NestboxError('INVALID_ARGUMENT', `invalid label '${l}': no key before '='`);
@@ -79,16 +85,12 @@ export function labelOptions(options: Map<string, string[]>): string[] {
  * literally (no quotes, no expansion); blank lines and lines starting with # are skipped.
  */
 export function parseEnvFile(text: string, path: string): string[] {
-  const out: string[] = [];
-  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.replace(/^\s+/, '');
-    if (line === '' || line.startsWith('#')) return;
+  return optionFileLines(text).map(({ line, number }) => {
     const eq = line.indexOf('=');
     const name = eq < 0 ? line.trimEnd() : line.slice(0, eq);
-    if (name === '') throw new NestboxError('INVALID_ARGUMENT', `--env-file ${path} line ${i + 1}: no variable name before '='`);
-    if (/\s/.test(name)) throw new NestboxError('INVALID_ARGUMENT', `--env-file ${path} line ${i + 1}: variable '${name}' contains whitespace`);
-    if (name.includes('\0') || (eq >= 0 && line.includes('\0', eq))) throw new NestboxError('INVALID_ARGUMENT', `--env-file ${path} line ${i + 1}: contains a NUL byte`);
-    out.push(eq < 0 ? name : line);
+    if (name === '') throw new NestboxError('INVALID_ARGUMENT', `--env-file ${path} line ${number}: no variable name before '='`);
+    if (/\s/.test(name)) throw new NestboxError('INVALID_ARGUMENT', `--env-file ${path} line ${number}: variable '${name}' contains whitespace`);
+    if (name.includes('\0') || (eq >= 0 && line.includes('\0', eq))) throw new NestboxError('INVALID_ARGUMENT', `--env-file ${path} line ${number}: contains a NUL byte`);
+    return eq < 0 ? name : line;
   });
-  return out;
 }

@@ -94,7 +94,7 @@ export class RenameRequestDto {
   @Matches(CONTAINER_NAME, { message: 'Invalid container name, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed' }) name: string;
 }
 
-/** `attach`, `pause`, `unpause` CONTAINER: by name or id (prefix) */
+/** `attach`, `pause`, `unpause`, `wait` CONTAINER: by name or id (prefix); the attached run's own wait is WaitRequestDto */
 export class ContainerRefRequestDto {
   @IsString() @MaxLength(128) container: string;
 }
@@ -103,11 +103,6 @@ export class ContainerRefRequestDto {
 export class TopRequestDto {
   @IsString() @MaxLength(128) container: string;
   @IsOptional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @MaxLength(256, { each: true }) psArgs?: string[];
-}
-
-/** `wait CONTAINER`: by name or id (prefix); the attached run's own wait is WaitRequestDto */
-export class ContainerWaitRequestDto {
-  @IsString() @MaxLength(128) container: string;
 }
 
 /** `logs [-f] [--tail N] [--since T] [--until T]` */

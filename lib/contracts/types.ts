@@ -173,13 +173,13 @@ export interface ContainerSummary {
   paused?: boolean;
 }
 
-/** `logs`: entries of the container's json-file log, oldest first */
 /** `history`: one step of an image, newest first (docker's image history rows) */
 export interface HistoryRow { id: string; created?: string; createdBy: string; size: number; comment: string }
 
 /** `top`: as docker's ContainerTopOKBody, ps's titles and the container's rows */
 export interface TopReply { Titles: string[]; Processes: string[][] }
 
+/** `logs`: entries of the container's json-file log, oldest first */
 export interface LogEntry { stream: 'stdout' | 'stderr'; log: string; time: string }
 export interface LogChunk { entries: LogEntry[] }
 

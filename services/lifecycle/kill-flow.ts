@@ -6,6 +6,8 @@ import type { ExitMonitor } from './exit-monitor.js';
 import type { ServiceCaller } from './service-caller.js';
 import { thawToEnd } from './pause-flow.js';
 
+const SIGKILL = 9;
+
 export class KillFlow {
   constructor(private readonly services: ServiceCaller, private readonly store: ContainerStore, private readonly monitor: ExitMonitor) {}
 
@@ -18,7 +20,7 @@ export class KillFlow {
       // by the pid its shim recorded, believed only with the start time recorded next to it
       await this.services.call('namespace', NAMESPACE.signal, { containerId: record.id, signal });
       // docker's: a paused container is thawed after a SIGKILL (other signals wait for unpause)
-      if (signal === 9) await thawToEnd(this.services, this.store, record.id);
+      if (signal === SIGKILL) await thawToEnd(this.services, this.store, record.id);
     } catch (err) {
       if (err instanceof NestboxError && err.code === 'NOT_FOUND') throw notRunning();
       throw err;

@@ -86,7 +86,6 @@ export class LifecycleController {
     return from(this.commitFlow.commit(req));
   }
 
-  /** `started`, the process's output, then one `exit`; with -i/-t/-d only `started` (with the attach socket unless -d). */
   /** a caller is about to exec (the CLI asks as it starts): see ExecFlow.warm */
   @MessagePattern(LIFECYCLE.warm)
   warm(): { warming: true } {
@@ -94,6 +93,7 @@ export class LifecycleController {
     return { warming: true };
   }
 
+  /** `started`, the process's output, then one `exit`; with -i/-t/-d only `started` (with the attach socket unless -d). */
   @MessagePattern(LIFECYCLE.exec)
   exec(@Payload() req: ExecRequestDto): Observable<RunChunk> {
     return from(this.execFlow.exec(req));

@@ -67,8 +67,9 @@ export class StartFlow {
 
   /** start with the container's lock held (start, restart) */
   async startHeld(id: string, opts: StartOptions = {}): Promise<StartReply> {
-    if (this.store.get(id).paused) throw new NestboxError('FAILED_PRECONDITION', 'cannot start a paused container, try unpause instead');
     const { record, moved } = this.store.transition(id, 'start');
+    // a paused one is running (a no-op move): docker refuses its start
+    if (!moved && record.paused) throw new NestboxError('FAILED_PRECONDITION', 'cannot start a paused container, try unpause instead');
     const reply: StartReply = { id, name: record.name };
     const attached = (socket: string): StartReply => this.attachReply(record, socket);
     if (!moved) return opts.attach ? attached(join(this.layout.container(id), 'attach.sock')) : reply;

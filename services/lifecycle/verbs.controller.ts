@@ -6,7 +6,7 @@ import { Controller, Inject, UseInterceptors } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { from, type Observable } from 'rxjs';
 import { LIFECYCLE } from '../../lib/contracts/patterns.js';
-import { ContainerRefRequestDto, ContainerWaitRequestDto, KillRequestDto, LogsRequestDto, RenameRequestDto, TopRequestDto } from '../../lib/contracts/lifecycle.dto.js';
+import { ContainerRefRequestDto, KillRequestDto, LogsRequestDto, RenameRequestDto, TopRequestDto } from '../../lib/contracts/lifecycle.dto.js';
 import type { LogChunk, TopReply } from '../../lib/contracts/types.js';
 import { ContainerStore } from './container-store.js';
 import { KillFlow } from './kill-flow.js';
@@ -56,7 +56,7 @@ export class VerbsController {
 
   /** `waiting` at once, then `exitCode` once the container is not running */
   @MessagePattern(LIFECYCLE.containerWait)
-  wait(@Payload() req: ContainerWaitRequestDto): Observable<{ waiting: true } | { exitCode: number }> {
+  wait(@Payload() req: ContainerRefRequestDto): Observable<{ waiting: true } | { exitCode: number }> {
     return from(this.waitFlow.wait(req.container));
   }
 
