@@ -10,6 +10,7 @@
  */
 import type { ContainerSummary } from '../lib/contracts/types.js';
 import { NestboxError } from '../lib/errors.js';
+import { dockerStatus } from '../lib/docker-state.js';
 import { parseImageRef, storedName } from '../lib/image-ref.js';
 
 const KEYS = ['id', 'name', 'status', 'exited', 'ancestor', 'label', 'before', 'since', 'volume', 'network'] as const;
@@ -42,12 +43,6 @@ export function filtersListAll(filters: PsFilters): boolean {
 }
 
 const isImageId = (v: string) => /^(sha256:)?[0-9a-f]{1,64}$/.test(v);
-
-/** docker's states: a container being stopped is running, one being created is created */
-export function dockerState(c: ContainerSummary): string {
-  if (c.state === 'running' && c.paused) return 'paused';
-  return c.state === 'stopping' ? 'running' : c.state === 'creating' ? 'created' : c.state;
-}
 
 function searches(pattern: string, text: string): boolean {
   try {
@@ -92,8 +87,8 @@ export function psFilterTest(filters: PsFilters, all: ContainerSummary[]): (c: C
   const matches: Record<Key, (value: string, c: ContainerSummary) => boolean> = {
     id: (v, c) => searches(v, c.id),
     name: (v, c) => searches(v, `/${c.name}`),
-    status: (v, c) => dockerState(c) === v,
-    exited: (v, c) => dockerState(c) === 'exited' && c.exitCode === Number(v),
+    status: (v, c) => dockerStatus(c) === v,
+    exited: (v, c) => dockerStatus(c) === 'exited' && c.exitCode === Number(v),
     ancestor: sameImage,
     label: hasLabel,
     before: (v, c) => position(c) > refs.get(v)!,

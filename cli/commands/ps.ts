@@ -10,7 +10,8 @@ import { parseArgs } from '../args.js';
 import { goTimeString, humanDuration, psStatus } from '../docker-time.js';
 import { parseFormat, render } from '../go-template.js';
 import { clientFor, ensureServices } from '../services.js';
-import { dockerState, filtersListAll, parsePsFilters, psFilterTest } from '../ps-filter.js';
+import { filtersListAll, parsePsFilters, psFilterTest } from '../ps-filter.js';
+import { dockerStatus } from '../../lib/docker-state.js';
 import { serviceRefusal } from './service-refusal.js';
 import { ellipsis } from './table.js';
 
@@ -39,7 +40,7 @@ export function psFields(c: ContainerSummary, trunc: boolean, now = Date.now()):
     Ports: '',
     RunningFor: `${humanDuration(Math.max(0, now - Date.parse(c.createdAt)))} ago`,
     Size: '0B',
-    State: dockerState(c),
+    State: dockerStatus(c),
     Status: psStatus(c, now),
   };
 }
@@ -82,7 +83,7 @@ export async function psCommand(argv: string[]): Promise<number> {
   } catch (err) {
     return serviceRefusal(err); // docker's daemon says it: exit 1
   }
-  list = list.filter((c) => (listAll || ['running', 'paused'].includes(dockerState(c))) && matches(c));
+  list = list.filter((c) => (listAll || ['running', 'paused'].includes(dockerStatus(c))) && matches(c));
   if (last >= 0) list = list.slice(0, last);
   const now = Date.now();
   process.stdout.write(render(format, list.map((c) => psFields(c, !on('no-trunc'), now)), HEADERS));

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { ImageConfig } from '../../lib/contracts/types.js';
 import type { RunRequestDto } from '../../lib/contracts/lifecycle.dto.js';
+import { dockerStatus } from '../../lib/docker-state.js';
 import type { ContainerRecord } from './container-store.js';
 
 /** inspect's Config.User and Config.Entrypoint as docker shows them: as given, not as resolved */
@@ -36,12 +37,9 @@ export interface InspectExtras {
 export function inspectView(c: ContainerRecord, x: InspectExtras): Record<string, unknown> {
   const l = c.limits ?? {};
   const cfg = c.config;
-  // docker has no "stopping": a container being stopped is running until it has ended
-  // docker's words: a container being stopped still runs; one being made is not there yet
-  const state = c.state as string;
-  const status = state === 'stopping' ? 'running' : state === 'creating' ? 'created' : state;
-  const running = status === 'running';
-  const paused = running && c.paused === true;
+  const status = dockerStatus(c);
+  const paused = status === 'paused';
+  const running = status === 'running' || paused;
   const volumes = c.volumes ?? [];
   const network = cfg?.network ?? 'none';
   const args = cfg?.process.args ?? c.command;
@@ -53,7 +51,7 @@ export function inspectView(c: ContainerRecord, x: InspectExtras): Record<string
     Path: c.command[0] ?? '',
     Args: c.command.slice(1),
     State: {
-      Status: paused ? 'paused' : status,
+      Status: status,
       Running: running,
       Paused: paused,
       Restarting: false,
